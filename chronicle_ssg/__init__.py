@@ -1,0 +1,3 @@
+"""chronicle: a static site generator for commentary archives."""
+
+__version__ = "0.1.0"

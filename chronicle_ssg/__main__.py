@@ -1,0 +1,3 @@
+from chronicle_ssg.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""The pipeline: discover, parse, model, route, render, write; each stage timed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable
+
+from chronicle_ssg.comments import Comment, build_thread
+from chronicle_ssg.config import SiteConfig, load_config
+from chronicle_ssg.discover import COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources
+from chronicle_ssg.errors import BuildFailed, ChronicleError, raise_collected
+from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
+from chronicle_ssg.model import (Entry, Page, Prepared, Site, assemble_site, build_entry,
+                                 build_page, is_page, _slug_and_date, _Fields)
+from chronicle_ssg.parse import parse_data_file, parse_document
+from chronicle_ssg.route import Route, plan_routes
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+    jobs: int = 0  #: 0: all cores
+    use_cache: bool = True
+    serve_mode: bool = False
+
+
+@dataclass
+class Stats:
+    """Per-stage timings and counts, for the summary line and --stats."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    _last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def build_now() -> dt.datetime:
+    """The build's notion of 'now' (future entries): SOURCE_DATE_EPOCH when set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def load_site_config(site_root: Path, options: BuildOptions) -> SiteConfig:
+    overrides = {"base_url": options.base_url} if options.base_url else None
+    return load_config(site_root, overrides)
+
+
+def markdown_settings(config: SiteConfig) -> MarkdownSettings:
+    return MarkdownSettings(config.tz, config.update_order)
+
+
+class Preparer:
+    """Parse and render one Markdown source; holds the MarkdownIt instance."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.settings = markdown_settings(config)
+        self.md = make_markdown()
+
+    def prepare(self, raw: bytes, rel: PurePosixPath) -> Prepared:
+        document = parse_document(raw, rel)
+        order = document.meta.get("update_order")
+        entry_date = None
+        if not is_page(document):
+            _, file_date = _slug_and_date(rel, self.settings.timezone)
+            entry_date = _Fields(document, []).date("date", self.settings.timezone, file_date)
+        body = render_markdown(self.md, document.body, rel, document.body_line, self.settings,
+                               order if order in ("newest", "oldest") else None, entry_date)
+        return Prepared(document, body)
+
+
+def prepare_all(sources: Iterable[SourceFile], preparer: Preparer,
+                errors: list[ChronicleError]) -> dict[str, Prepared]:
+    prepared = {}
+    for source in sources:
+        try:
+            prepared[str(source.rel)] = preparer.prepare(source.path.read_bytes(), source.rel)
+        except ChronicleError as exc:
+            errors.append(exc)
+        except BuildFailed as exc:
+            errors.extend(exc.errors)
+    return prepared
+
+
+def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
+                  errors: list[ChronicleError]) -> dict[str, tuple[Comment, ...]]:
+    """Comments keyed by the id of the entry they belong to (same name, .md)."""
+    md = make_comment_markdown()
+    threads = {}
+    for source in sources:
+        entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
+        try:
+            value, key_lines, _ = parse_data_file(source.path.read_bytes(), source.rel)
+            threads[entry_id] = build_thread(
+                value, source.rel, lambda i, kl=key_lines: kl.get(f"comments.{i}", 1), config.tz,
+                md.render)
+        except ChronicleError as exc:
+            errors.append(exc)
+        except BuildFailed as exc:
+            errors.extend(exc.errors)
+    return threads
+
+
+def model_site(config: SiteConfig, prepared: dict[str, Prepared],
+               threads: dict[str, tuple[Comment, ...]], options: BuildOptions,
+               now: dt.datetime, errors: list[ChronicleError]) -> Site:
+    entries: list[Entry] = []
+    pages: list[Page] = []
+    for entry_id in sorted(prepared):
+        item = prepared[entry_id]
+        if is_page(item.document):
+            page = build_page(item, config, errors)
+            if page:
+                pages.append(page)
+        else:
+            entry = build_entry(item, config, now, threads.get(entry_id, ()), errors)
+            if entry:
+                entries.append(entry)
+    orphans = sorted(set(threads) - set(prepared))
+    for orphan in orphans:
+        from chronicle_ssg.errors import ContentError, SourceLocation
+        errors.append(ContentError(
+            "comments file has no entry beside it",
+            SourceLocation(PurePosixPath(orphan[:-3] + COMMENTS_SUFFIX)),
+            hint=f"name it after its entry: {PurePosixPath(orphan).stem}{COMMENTS_SUFFIX}"))
+    raise_collected(errors)
+    return assemble_site(config, entries, pages, now, options.drafts, options.future)
+
+
+@dataclass
+class LoadedSite:
+    """Everything between sources and rendered bytes; serve keeps it in memory."""
+
+    site_root: Path
+    config: SiteConfig
+    sources: SourceSet
+    prepared: dict[str, Prepared]
+    threads: dict[str, tuple[Comment, ...]]
+    site: Site
+    routes: tuple[Route, ...]
+
+
+def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None) -> LoadedSite:
+    """Stages 1-4: sources to routes. Raises BuildFailed with every problem found."""
+    stats = stats or Stats()
+    config = load_site_config(site_root, options)
+    sources = discover_sources(site_root, config.theme)
+    stats.lap("discover")
+    errors: list[ChronicleError] = []
+    prepared = prepare_all(sources.content, Preparer(config), errors)
+    threads = load_comments(sources.comments, config, errors)
+    stats.lap("parse")
+    site = model_site(config, prepared, threads, options, build_now(), errors)
+    stats.lap("model")
+    routes = plan_routes(site)
+    stats.lap("route")
+    return LoadedSite(site_root, config, sources, prepared, threads, site, routes)
+
+
+def render_site(loaded: LoadedSite, serve_mode: bool = False,
+                stats: Stats | None = None) -> dict[PurePosixPath, bytes]:
+    """Stage 5 in memory: every route plus the static files, keyed by output path."""
+    from chronicle_ssg.render import make_environment, render_route
+    stats = stats or Stats()
+    renderer = make_environment(loaded.sources, loaded.site_root, serve_mode)
+    outputs: dict[PurePosixPath, bytes] = {}
+    errors: list[ChronicleError] = []
+    for static in loaded.sources.static:
+        outputs[PurePosixPath(static.name)] = static.path.read_bytes()
+    for route in loaded.routes:
+        try:
+            outputs[route.output] = render_route(renderer, loaded.site, route, loaded.routes)
+        except ChronicleError as exc:
+            errors.append(exc)
+            if len(errors) >= 20:  # one broken template fails every page: say it once
+                break
+    raise_collected(_dedupe(errors))
+    stats.lap("render")
+    stats.counts["pages"] = len(loaded.routes)
+    stats.counts["entries"] = len(loaded.site.entries)
+    return outputs
+
+
+def _dedupe(errors: list[ChronicleError]) -> list[ChronicleError]:
+    seen, out = set(), []
+    for error in errors:
+        key = (str(error.location), error.message.split(" (while rendering")[0])
+        if key not in seen:
+            seen.add(key)
+            out.append(error)
+    return out
+
+
+def build(site_root: Path, output_dir: Path, options: BuildOptions,
+          stats: Stats | None = None) -> tuple[LoadedSite, Any]:
+    """The whole pipeline; output/ is replaced only when every stage succeeded."""
+    from chronicle_ssg.write import write_site
+    stats = stats or Stats()
+    loaded = load_site(site_root, options, stats)
+    outputs = render_site(loaded, stats=stats)
+    report = write_site(outputs, output_dir, site_root)
+    stats.lap("write")
+    return loaded, report

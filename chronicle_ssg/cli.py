@@ -1,0 +1,187 @@
+"""Command line: build, serve, list, new, check, clean. Heavy imports happen per command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from chronicle_ssg import __version__
+
+EPILOG = "Docs: README.md and docs/ in the chronicle repository."
+
+
+def _site_args(parser: argparse.ArgumentParser, drafts: bool = True) -> None:
+    parser.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR",
+                        help="site folder holding chronicle.toml (default: current folder)")
+    if drafts:
+        parser.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
+        parser.add_argument("--future", action="store_true", help="include entries dated in the future")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chronicle", description="Build commentary archives from Markdown.", epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"chronicle {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the site into output/",
+                                description="Build the site. output/ is replaced only when the "
+                                            "build succeeds; unchanged files are left untouched.")
+    _site_args(build)
+    build.add_argument("--output", "-o", type=Path, metavar="DIR", help="output folder (default: SOURCE/output)")
+    build.add_argument("--base-url", metavar="URL", help="override base_url, e.g. https://example.org/archive/")
+    build.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+    build.add_argument("--watch", action="store_true", help="rebuild on every change (no server)")
+    build.add_argument("--strict", action="store_true", help="fail on the problems `chronicle check` reports")
+    build.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
+    build.add_argument("--no-cache", action="store_true", help="ignore and do not update .chronicle-cache/")
+    build.add_argument("--stats", action="store_true", help="print per-stage timings and counts")
+
+    serve = commands.add_parser("serve", help="build, serve on localhost and reload on change",
+                                description="Build, serve output/ over HTTP, watch the sources "
+                                            "and reload open browser tabs after each rebuild.")
+    _site_args(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", "-p", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--open", action="store_true", help="open the site in a web browser")
+    serve.add_argument("--output", "-o", type=Path, metavar="DIR", help="output folder (default: SOURCE/output)")
+
+    listing = commands.add_parser("list", help="list entries with date, status and URL",
+                                  description="Show what a build will publish.")
+    _site_args(listing)
+
+    new = commands.add_parser("new", help="create a site or an entry")
+    kinds = new.add_subparsers(dest="kind", metavar="KIND", required=True)
+    new_site = kinds.add_parser("site", help="create a starter site in DIR")
+    new_site.add_argument("dir", type=Path, metavar="DIR")
+    new_entry = kinds.add_parser("entry", help="create a dated entry from a title")
+    new_entry.add_argument("title")
+    new_entry.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR")
+
+    check = commands.add_parser("check", help="build into a temporary folder and check links",
+                                description="Report broken internal links, missing anchors, "
+                                            "duplicate titles and aliases, with source locations.")
+    _site_args(check, drafts=False)
+    check.add_argument("--output", "-o", type=Path, metavar="DIR", help="check this built folder instead")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--external", action="store_true", help="also fetch external links")
+
+    clean = commands.add_parser("clean", help="remove output/ and .chronicle-cache/")
+    _site_args(clean, drafts=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    from chronicle_ssg.errors import BuildFailed, ChronicleError
+    try:
+        return COMMANDS[args.command](args)
+    except BuildFailed as exc:
+        print(exc.format(), file=sys.stderr)
+        return 1
+    except ChronicleError as exc:
+        print(exc.format(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+
+
+def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from chronicle_ssg.build import BuildOptions
+    return BuildOptions(drafts=getattr(args, "drafts", False), future=getattr(args, "future", False),
+                        base_url=getattr(args, "base_url", None), jobs=getattr(args, "jobs", 0),
+                        use_cache=not getattr(args, "no_cache", False))
+
+
+def _output_dir(args: argparse.Namespace) -> Path:
+    return (args.output or args.source / "output").absolute()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from chronicle_ssg.build import Stats, build
+    if args.watch:
+        from chronicle_ssg.serve import watch_and_rebuild
+        return watch_and_rebuild(args.source.absolute(), _output_dir(args), _options(args))
+    started = time.perf_counter()
+    stats = Stats()
+    loaded, report = build(args.source.absolute(), _output_dir(args), _options(args), stats)
+    if args.strict:
+        from chronicle_ssg.check import check_output, format_problems
+        problems = check_output(loaded, _output_dir(args))
+        if problems:
+            print(format_problems(problems), file=sys.stderr)
+            return 1
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        print(f"built {len(loaded.site.entries)} entries, {len(loaded.routes)} pages: "
+              f"{report.written} written, {len(report.removed)} removed, "
+              f"{report.unchanged} unchanged in {elapsed:.2f} s -> {_output_dir(args)}")
+    if args.stats:
+        for stage, seconds in stats.timings.items():
+            print(f"  {stage:<10} {seconds * 1000:8.1f} ms")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from chronicle_ssg.build import BuildOptions, load_site
+    loaded = load_site(args.source.absolute(), BuildOptions(drafts=True, future=True))
+    base = loaded.config.base_path
+    shown = 0
+    for entry in loaded.site.entries:
+        if (entry.draft and not args.drafts) or (entry.scheduled and not args.future and not entry.draft):
+            published = False
+        else:
+            published = True
+        status = entry.status if published or True else entry.status
+        print(f"{entry.date:%Y-%m-%d %H:%M}  {status:<9}  {base}{entry.path}  {entry.id}")
+        shown += 1
+    print(f"{shown} entries; drafts and scheduled entries are published only with "
+          "--drafts / --future", file=sys.stderr)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from chronicle_ssg import scaffold
+    if args.kind == "site":
+        path = scaffold.new_site(args.dir)
+        print(f"created a site in {path}; next: cd {path} && chronicle build")
+    else:
+        path = scaffold.new_entry(args.source.absolute(), args.title)
+        print(f"created {path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from chronicle_ssg.serve import serve
+    return serve(args.source.absolute(), _output_dir(args), _options(args),
+                 host=args.host, port=args.port, open_browser=args.open)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from chronicle_ssg.check import run_check
+    return run_check(args.source.absolute(), args.output, args.format, args.external)
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    import shutil
+    from chronicle_ssg.write import MANIFEST
+    root = args.source.absolute()
+    for folder in (root / "output", root / ".chronicle-cache"):
+        if folder.name == "output" and folder.exists() and not (folder / MANIFEST).exists():
+            print(f"left {folder}: not written by chronicle", file=sys.stderr)
+            continue
+        if folder.exists():
+            shutil.rmtree(folder)
+            print(f"removed {folder}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "list": cmd_list, "new": cmd_new, "serve": cmd_serve,
+            "check": cmd_check, "clean": cmd_clean}

@@ -1,0 +1,322 @@
+"""Template contexts, one builder per route kind. Each theme template documents its context.
+
+Every context has: `site` (SiteView), `route`, `url(path)` (base path applied),
+`abs_url(path)` (absolute), `page_title`, `description`, `canonical`, `json_ld` (dict or
+None), `nav` (list of NavItem), `feed_path` (the page's own feed, or the site's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chronicle_ssg.model import Entry, Page, Site, Term
+from chronicle_ssg.paths import join_url
+from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class TermCount:
+    term: Term
+    count: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCount:
+    label: str
+    path: str
+    count: int
+    children: tuple["PeriodCount", ...] = ()
+
+
+def period_label(key: tuple[int, ...]) -> str:
+    if len(key) == 1:
+        return str(key[0])
+    if len(key) == 2:
+        return f"{MONTHS[key[1] - 1]} {key[0]}"
+    return f"{key[2]} {MONTHS[key[1] - 1]} {key[0]}"
+
+
+class SiteView:
+    """What templates see of the site: config values, lookups and URL helpers."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self.config = site.config
+        self.title = site.config.title
+        self.description = site.config.description
+        self.language = site.config.language
+        self.settings = site.config.theme_settings
+        self.entry_count = len(site.entries)
+
+    def entry(self, entry_id: str) -> Entry:
+        return self._site.by_id[entry_id]
+
+    def tag_path(self, term: Term) -> str:
+        return term_path("tags", term)
+
+    def term_path(self, family: str, term: Term) -> str:
+        return term_path(family, term)
+
+    def date_paths(self, when: dt.datetime) -> tuple[str, str, str]:
+        """Year, month and day archive paths of a date."""
+        return (period_path((when.year,)), period_path((when.year, when.month)),
+                period_path((when.year, when.month, when.day)))
+
+    def series_of(self, entry: Entry) -> tuple[Entry, ...]:
+        if not entry.series:
+            return ()
+        return tuple(self._site.by_id[i] for i in self._site.series[entry.series])
+
+    def has(self, family: str) -> bool:
+        return bool(getattr(self._site, family))
+
+
+def _nav(site: Site) -> list[NavItem]:
+    items = [NavItem("Home", "/"), NavItem("Archives", "/archives/"), NavItem("Tags", "/tags/")]
+    if site.categories:
+        items.append(NavItem("Categories", "/categories/"))
+    if site.sources:
+        items.append(NavItem("Sources", "/sources/"))
+    items += [NavItem(p.title, p.path) for p in site.pages if not p.extra.get("hide_from_nav")]
+    items += [NavItem(name, path) for name, path in site.config.menu
+              if path not in {i.path for i in items}]
+    return items
+
+
+def _base(route: Route, site: Site) -> dict[str, Any]:
+    config = site.config
+    base = config.base_path
+    origin = config.origin
+
+    def url(path: str) -> str:
+        return path if "://" in path else join_url(base, path)
+
+    def abs_url(path: str) -> str:
+        return path if "://" in path else origin + join_url(base, path)
+
+    return {
+        "site": SiteView(site), "config": config, "route": route, "url": url, "abs_url": abs_url,
+        "nav": _nav(site), "page_title": route.title or config.title,
+        "description": config.description, "canonical": abs_url(route.path), "json_ld": None,
+        "feed_path": "/feed.xml", "og_type": "website", "noindex": False,
+    }
+
+
+def _entries(site: Site, ids: tuple[str, ...]) -> list[Entry]:
+    return [site.by_id[i] for i in ids]
+
+
+def _person(name: str) -> dict[str, str]:
+    return {"@type": "Person", "name": name}
+
+
+def entry_json_ld(entry: Entry, site: Site, abs_url: Callable[[str], str]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting" if entry.is_live else "BlogPosting",
+        "headline": entry.title[:110], "url": abs_url(entry.path),
+        "mainEntityOfPage": abs_url(entry.path),
+        "datePublished": entry.date.isoformat(), "dateModified": entry.last_modified.isoformat(),
+        "author": [_person(a.name) for a in entry.authors] or [_person(site.config.title)],
+        "description": entry.description,
+        "publisher": {"@type": "Organization", "name": site.config.title, "url": abs_url("/")},
+        "keywords": [t.name for t in entry.tags],
+        "wordCount": None,
+    }
+    data.pop("wordCount")
+    if entry.is_live:
+        data["coverageStartTime"] = entry.date.isoformat()
+        data["coverageEndTime"] = entry.updates[0].time.isoformat()
+        data["liveBlogUpdate"] = [{
+            "@type": "BlogPosting", "headline": u.label or entry.title[:110],
+            "datePublished": u.time.isoformat(), "url": abs_url(entry.path) + "#" + u.id}
+            for u in entry.updates]
+    return data
+
+
+def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    entry = site.by_id[route.subject]
+    newer, older = site.neighbours(entry.id)
+    ctx.update(
+        entry=entry, newer=newer, older=older,
+        backlinks=_entries(site, site.backlinks.get(entry.id, ())),
+        related=_entries(site, site.related.get(entry.id, ())),
+        series_entries=SiteView(site).series_of(entry),
+        description=entry.description or site.config.description, og_type="article",
+        json_ld=entry_json_ld(entry, site, ctx["abs_url"]))
+
+
+def page_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    page = next(p for p in site.pages if p.id == route.subject)
+    ctx.update(page=page, description=page.description or site.config.description,
+               json_ld={"@context": "https://schema.org", "@type": "WebPage",
+                        "name": page.title, "url": ctx["canonical"]})
+
+
+def _collection_ld(route: Route, site: Site, ctx: dict[str, Any], kind: str = "CollectionPage") -> dict[str, Any]:
+    return {"@context": "https://schema.org", "@type": kind,
+            "name": ctx["page_title"], "url": ctx["canonical"],
+            "hasPart": [{"@type": "BlogPosting", "headline": e.title, "url": ctx["abs_url"](e.path),
+                         "datePublished": e.date.isoformat()} for e in _entries(site, route.entries)]}
+
+
+def listing_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    """Home, period, term, series and source pages: a list of entry cards."""
+    ctx["entries"] = _entries(site, route.entries)
+    ctx["pager"] = route.pager
+    if route.pager and route.pager.number > 1:
+        ctx["page_title"] = f"{ctx['page_title']} (page {route.pager.number})"
+    if route.kind == "home":
+        ctx.update(page_title=site.config.title if route.pager.number == 1 else
+                   f"{site.config.title} (page {route.pager.number})",
+                   recently_updated=_entries(site, route.neighbours))
+        blog = _collection_ld(route, site, ctx, "Blog")
+        blog["description"] = site.config.description
+        ctx["json_ld"] = blog
+        return
+    ctx["json_ld"] = _collection_ld(route, site, ctx)
+    if route.kind in ("year", "month", "day"):
+        key = tuple(int(p) for p in route.subject.split("-"))
+        label = period_label(key)
+        prev_path, next_path = route.period_links
+        ctx.update(period_kind=route.kind, period_label=label,
+                   page_title=f"Archive: {label}" + (f" (page {route.pager.number})"
+                                                    if route.pager and route.pager.number > 1 else ""),
+                   description=f"Entries from {label}.",
+                   prev_period=_period_link(prev_path), next_period=_period_link(next_path),
+                   on_this_day=_entries(site, route.neighbours))
+        return
+    family = route.family
+    term = _find_term(site, family, route.subject)
+    ctx.update(family=family, family_label=FAMILIES[family][2], term=term,
+               description=f"{FAMILIES[family][2]}: {term.name}.")
+    if family == "tags":
+        ctx["feed_path"] = term_path("tags", term) + "feed.xml"
+    if family == "sources":
+        ctx["places"] = {entry_id: [a for e, a in site.sources[term] if e == entry_id]
+                         for entry_id in route.entries}
+
+
+def _period_link(path: str | None) -> dict[str, str] | None:
+    if not path:
+        return None
+    key = tuple(int(p) for p in path.strip("/").split("/"))
+    return {"path": path, "label": period_label(key)}
+
+
+def _find_term(site: Site, family: str, key: str) -> Term:
+    groups = {"tags": site.tags, "categories": site.categories, "authors": site.authors,
+              "series": site.series, "sources": site.sources}[family]
+    return next(t for t in groups if t.key == key)
+
+
+def terms_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    family = route.family
+    groups = {"tags": site.tags, "categories": site.categories, "authors": site.authors,
+              "series": site.series, "sources": site.sources}[family]
+    terms = [TermCount(t, len(ids), term_path(family, t)) for t, ids in groups.items()]
+    terms.sort(key=lambda tc: (tc.term.name.casefold(), tc.term.key))
+    ctx.update(family=family, family_label=FAMILIES[family][2], terms=terms,
+               description=f"All {FAMILIES[family][1].lower()} of {site.config.title}.")
+    ctx["json_ld"] = {"@context": "https://schema.org", "@type": "CollectionPage",
+                      "name": ctx["page_title"], "url": ctx["canonical"]}
+
+
+def archive_index_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    years = []
+    for year, ids in sorted(site.years.items(), reverse=True):
+        months = tuple(PeriodCount(MONTHS[m - 1], period_path((y, m)), len(site.months[(y, m)]))
+                       for (y, m) in sorted(site.months, reverse=True) if y == year)
+        years.append(PeriodCount(str(year), period_path((year,)), len(ids), months))
+    ctx.update(years=years, description=f"Every entry of {site.config.title}, by date.")
+    ctx["json_ld"] = {"@context": "https://schema.org", "@type": "CollectionPage",
+                      "name": ctx["page_title"], "url": ctx["canonical"]}
+
+
+def corrections_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    ctx.update(corrections=[(site.by_id[i], c) for i, c in site.corrections],
+               description=f"Corrections made to entries of {site.config.title}.")
+    ctx["json_ld"] = {"@context": "https://schema.org", "@type": "CollectionPage",
+                      "name": ctx["page_title"], "url": ctx["canonical"]}
+
+
+def feed_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    entries = _entries(site, route.entries)
+    if route.subject == "corrections":
+        items = [(site.by_id[i], c) for i, c in site.corrections][:site.config.feed_entries]
+        updated = max((c.date for _, c in items), default=None)
+    else:
+        items = [(e, None) for e in entries]
+        updated = max((e.last_modified for e in entries), default=None)
+    home = "/corrections/" if route.subject == "corrections" else (
+        route.path.removesuffix("feed.xml") if route.family else "/")
+    ctx.update(items=items, updated=updated or _epoch(site), feed_home=home,
+               feed_title=site.config.title if route.subject == "site"
+               else f"{site.config.title}: {route.title}")
+
+
+def _epoch(site: Site) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+SITEMAP_KINDS = frozenset({"entry", "page", "home", "archive_index", "year", "month", "day",
+                           "terms", "term", "series", "source", "corrections"})
+
+
+def sitemap_urls(site: Site, routes: tuple[Route, ...]) -> list[tuple[str, dt.datetime | None]]:
+    """Every canonical HTML page with its last modification, sorted by path."""
+    pages = {p.id: p for p in site.pages}
+    urls = []
+    for route in routes:
+        if route.kind not in SITEMAP_KINDS:
+            continue
+        if route.kind == "page":
+            lastmod = pages[route.subject].last_modified
+        else:
+            lastmod = max((site.by_id[i].last_modified for i in route.entries), default=None)
+        urls.append((route.path, lastmod))
+    return sorted(urls)
+
+
+def sitemap_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    ctx["urls"] = sitemap_urls(site, ctx["all_routes"])
+
+
+def alias_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    target = site.by_id[route.subject].path if route.subject in site.by_id else next(
+        p.path for p in site.pages if p.id == route.subject)
+    ctx.update(target=target, canonical=ctx["abs_url"](target), noindex=True)
+
+
+def nothing(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    ctx["noindex"] = route.kind == "not_found"
+
+
+BUILDERS: dict[str, Callable[[Route, Site, dict[str, Any]], None]] = {
+    "entry": entry_context, "page": page_context, "home": listing_context,
+    "year": listing_context, "month": listing_context, "day": listing_context,
+    "term": listing_context, "series": listing_context, "source": listing_context,
+    "terms": terms_context, "archive_index": archive_index_context,
+    "corrections": corrections_context, "feed": feed_context, "sitemap": sitemap_context,
+    "alias": alias_context, "not_found": nothing, "robots": nothing,
+}
+
+
+def build_context(route: Route, site: Site, all_routes: tuple[Route, ...] = ()) -> dict[str, Any]:
+    """The context of one route; the sitemap alone needs every route."""
+    ctx = _base(route, site)
+    ctx["all_routes"] = all_routes
+    BUILDERS[route.kind](route, site, ctx)
+    return ctx

@@ -1,0 +1,153 @@
+"""STAGE 1: find the site's sources: content, comments, templates, static files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePosixPath
+
+from chronicle_ssg.errors import ChronicleError, SourceLocation, UnsafePathError, raise_collected
+
+COMMENTS_SUFFIX = ".comments.yaml"
+BUILTIN_THEMES = Path(__file__).parent / "themes"
+
+
+class SourceKind(Enum):
+    CONTENT = "content"  #: a Markdown entry or page
+    COMMENTS = "comments"  #: reader comments beside an entry
+    TEMPLATE = "template"  #: a Jinja template (site override or theme)
+    STATIC = "static"  #: copied to output/ as-is (site or theme)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path  #: absolute path on disk
+    rel: PurePosixPath  #: path relative to the site root (or theme root for theme files)
+    kind: SourceKind
+    stamp: tuple[int, int]  #: (mtime_ns, size): a cheap change check
+    #: for templates and static files, the name they are known by (relative to their folder)
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSet:
+    content: tuple[SourceFile, ...]
+    comments: tuple[SourceFile, ...]
+    templates: tuple[SourceFile, ...]  #: site overrides first, then theme; same name: first wins
+    static: tuple[SourceFile, ...]  #: site files win over theme files of the same name
+    theme_dir: Path
+
+
+def is_ignored_name(name: str) -> bool:
+    """Editor temporaries, hidden files and backups never count as sources."""
+    return (name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".swo",
+            ".tmp", ".bak", "___jb_tmp___", "___jb_old___", ".kate-swp", ".crdownload"))
+            or name.startswith(".#") or (name.startswith("#") and name.endswith("#"))
+            or name == "4913")
+
+
+def find_theme(site_root: Path, name: str) -> Path | None:
+    """A theme in the site's themes/ wins over the theme shipped with chronicle."""
+    for base in (site_root / "themes", BUILTIN_THEMES):
+        candidate = base / name
+        if (candidate / "templates").is_dir():
+            return candidate
+    return None
+
+
+def walk_files(root: Path, site_root: Path, errors: list[ChronicleError]) -> list[Path]:
+    """Every regular file under root, sorted; symlinks may not leave the site or loop."""
+    found: list[Path] = []
+    if not root.is_dir():
+        return found
+    real_site = site_root.resolve()
+    seen_dirs: set[str] = set()
+
+    def visit(folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            errors.append(UnsafePathError("symlink loop", _loc(folder, site_root),
+                                          hint="remove the symlink that points back up"))
+            return
+        seen_dirs.add(real)
+        try:
+            items = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(ChronicleError(f"cannot read folder: {exc.strerror}",
+                                         _loc(folder, site_root)))
+            return
+        for item in items:
+            if is_ignored_name(item.name):
+                continue
+            path = Path(item.path)
+            if item.is_symlink() and not _inside(path, real_site):
+                errors.append(UnsafePathError(
+                    "symlink points outside the site", _loc(path, site_root),
+                    hint="copy the file into the site instead of linking to it"))
+                continue
+            try:
+                if item.is_dir():
+                    visit(path)
+                elif item.is_file():
+                    found.append(path)
+            except OSError:  # a dangling or looping link
+                errors.append(UnsafePathError("broken or looping symlink", _loc(path, site_root)))
+
+    visit(root)
+    return found
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(real_root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _loc(path: Path, site_root: Path) -> SourceLocation:
+    try:
+        return SourceLocation(PurePosixPath(path.relative_to(site_root).as_posix()))
+    except ValueError:
+        return SourceLocation(PurePosixPath(path.as_posix()))
+
+
+def source_file(path: Path, rel_to: Path, kind: SourceKind, name: str = "") -> SourceFile:
+    stat = path.stat()
+    rel = PurePosixPath(path.relative_to(rel_to).as_posix())
+    return SourceFile(path, rel, kind, (stat.st_mtime_ns, stat.st_size), name)
+
+
+def discover_sources(site_root: Path, theme_name: str) -> SourceSet:
+    """Walk content/, templates/, static/ and the theme; sorted, so builds are deterministic."""
+    errors: list[ChronicleError] = []
+    theme_dir = find_theme(site_root, theme_name)
+    if theme_dir is None:
+        raise_collected([ChronicleError(
+            f"theme {theme_name!r} not found", SourceLocation(PurePosixPath("chronicle.toml")),
+            hint=f"put it in themes/{theme_name}/templates/ or use theme = \"default\"")])
+    content, comments = [], []
+    for path in walk_files(site_root / "content", site_root, errors):
+        if path.name.endswith(COMMENTS_SUFFIX):
+            comments.append(source_file(path, site_root, SourceKind.COMMENTS))
+        elif path.suffix.lower() in (".md", ".markdown"):
+            content.append(source_file(path, site_root, SourceKind.CONTENT))
+    templates = _layered(site_root, [site_root / "templates", theme_dir / "templates"],
+                         SourceKind.TEMPLATE, errors)
+    static = _layered(site_root, [site_root / "static", theme_dir / "static"],
+                      SourceKind.STATIC, errors)
+    raise_collected(errors)
+    return SourceSet(tuple(content), tuple(comments), templates, static, theme_dir)
+
+
+def _layered(site_root: Path, folders: list[Path], kind: SourceKind,
+             errors: list[ChronicleError]) -> tuple[SourceFile, ...]:
+    """Files from several folders by name; an earlier folder overrides a later one."""
+    chosen: dict[str, SourceFile] = {}
+    for folder in folders:
+        base = site_root if folder.resolve().is_relative_to(site_root.resolve()) else folder.parent
+        for path in walk_files(folder, site_root if base == site_root else folder, errors):
+            name = path.relative_to(folder).as_posix()
+            if name not in chosen:
+                chosen[name] = source_file(path, base, kind, name)
+    return tuple(chosen[name] for name in sorted(chosen))

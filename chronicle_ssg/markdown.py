@@ -1,0 +1,243 @@
+"""Markdown -> RenderedBody with markdown-it-py: CommonMark plus the author's extensions.
+
+The result depends only on the file's text and the Markdown settings, never on other
+entries, so it can be cached per file and computed in worker processes. Cross-references
+stay as `entry:` links here; the model resolves them once every entry is known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import PurePosixPath
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from chronicle_ssg import blocks
+from chronicle_ssg.errors import ContentError, SourceLocation
+from chronicle_ssg.slugs import slugify
+
+MORE_MARKER = "<!--more-->"
+#: ids the theme uses on entry pages; body ids never take them
+RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "backlinks",
+                          "related", "site-nav", "footnotes", "series", "entry-title"})
+#: bump when the HTML we produce changes, so cached renders are not reused
+MARKDOWN_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A cross-reference `[text](entry:target#fragment)` in an entry body."""
+
+    target: str
+    fragment: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    html: str  #: the body, with `entry:` links still to resolve
+    summary_html: str  #: before <!--more-->, else the first paragraph ('' when none)
+    has_more_marker: bool
+    headings: tuple[Heading, ...]
+    refs: tuple[Ref, ...]
+    updates: tuple[blocks.Update, ...]  #: in source order
+    quotes: tuple[blocks.Quote, ...]
+    corrections: tuple[blocks.Correction, ...]
+    words: int
+    ids: tuple[str, ...] = field(default=())  #: every id on the page body, for #fragment checks
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownSettings:
+    """The Markdown inputs besides the text: part of the cache key."""
+
+    timezone: dt.tzinfo
+    update_order: str = "newest"
+
+    def key(self) -> str:
+        return f"md{MARKDOWN_VERSION}|{self.timezone}|{self.update_order}"
+
+
+def make_markdown() -> MarkdownIt:
+    """The author's Markdown: CommonMark, raw HTML, GFM tables and strikethrough, extras."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(footnote_plugin).use(deflist_plugin)
+    blocks.install(md)
+    return md
+
+
+def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: int,
+                    settings: MarkdownSettings, update_order: str | None = None,
+                    entry_date: dt.datetime | None = None) -> RenderedBody:
+    """Render an entry body; errors carry the file and the line in the file."""
+    env: dict = {}
+    tokens = md.parse(text, env)
+    walk = _Walk(rel, body_line, settings.timezone, entry_date)
+    walk.run(tokens)
+    order = update_order or settings.update_order
+    html = _render_with_updates(md, tokens, env, walk.updates, order)
+    summary_html, has_more = _summary(md, tokens, env)
+    return RenderedBody(
+        html=html, summary_html=summary_html, has_more_marker=has_more,
+        headings=tuple(walk.headings), refs=tuple(walk.refs), updates=tuple(walk.updates),
+        quotes=tuple(walk.quotes), corrections=tuple(walk.corrections),
+        words=len(text.split()), ids=tuple(sorted(walk.ids - RESERVED_IDS)))
+
+
+class _Walk:
+    """One pass over the tokens: heading ids, commentary blocks, cross-references."""
+
+    def __init__(self, rel: PurePosixPath, body_line: int, tz: dt.tzinfo,
+                 entry_date: dt.datetime | None) -> None:
+        self.rel, self.body_line, self.tz, self.entry_date = rel, body_line, tz, entry_date
+        self.headings: list[Heading] = []
+        self.refs: list[Ref] = []
+        self.updates: list[blocks.Update] = []
+        self.quotes: list[blocks.Quote] = []
+        self.corrections: list[blocks.Correction] = []
+        self.ids: set[str] = set(RESERVED_IDS)
+        self.open_blocks: list[Token] = []
+
+    def line_of(self, token: Token) -> int:
+        return self.body_line + (token.map[0] if token.map else 0)
+
+    def location(self, token: Token) -> SourceLocation:
+        return SourceLocation(self.rel, self.line_of(token))
+
+    def unique_id(self, base: str) -> str:
+        candidate, number = base or "section", 2
+        while candidate in self.ids:
+            candidate, number = f"{base}-{number}", number + 1
+        self.ids.add(candidate)
+        return candidate
+
+    def run(self, tokens: list[Token]) -> None:
+        for index, token in enumerate(tokens):
+            kind = token.type
+            if kind == "heading_open":
+                self.heading(token, tokens[index + 1])
+            elif kind == "inline" and token.children:
+                self.links(token)
+            elif kind == "blockquote_open":
+                blocks.mark_alert(token, tokens, index, self)
+            elif kind.startswith("container_"):
+                self.container(token, tokens, index)
+            elif kind == "footnote_open":
+                number = token.meta.get("id", 0) + 1
+                self.ids.update((f"fn{number}", f"fnref{number}"))
+
+    def heading(self, token: Token, inline: Token) -> None:
+        text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
+        anchor = self.unique_id(slugify(text))
+        token.attrSet("id", anchor)
+        self.headings.append(Heading(int(token.tag[1]), anchor, text))
+
+    def links(self, inline: Token) -> None:
+        for child in inline.children or ():
+            if child.type != "link_open":
+                continue
+            href = str(child.attrGet("href") or "")
+            if href.startswith("entry:"):
+                target, _, fragment = href[len("entry:"):].partition("#")
+                if not target:
+                    raise ContentError("cross-reference without a target", self.location(inline),
+                                       hint="write [text](entry:slug) with the entry's slug")
+                self.refs.append(Ref(target, fragment, self.line_of(inline)))
+
+    def container(self, token: Token, tokens: list[Token], index: int) -> None:
+        if token.nesting == 1:
+            self.open_blocks.append(token)
+            blocks.open_block(token, tokens, index, self)
+        elif token.nesting == -1:
+            opener = self.open_blocks.pop()
+            token.meta = opener.meta
+
+
+def _render_with_updates(md: MarkdownIt, tokens: list[Token], env: dict,
+                         updates: list[blocks.Update], order: str) -> str:
+    """Render the body; top-level updates are gathered where the first one stands, sorted."""
+    if not updates:
+        return md.renderer.render(tokens, md.options, env)
+    before: list[Token] = []
+    after: list[Token] = []
+    sections: list[tuple[dt.datetime, int, str]] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "container_update_open" and token.level == 0:
+            end = _matching_close(tokens, index)
+            html = md.renderer.render(tokens[index:end + 1], md.options, env)
+            sections.append((token.meta["update"].time, len(sections), html))
+            index = end + 1
+            continue
+        (after if sections else before).append(token)
+        index += 1
+    sections.sort(key=lambda item: (item[0], item[1]), reverse=(order == "newest"))
+    joined = "".join(html for _, _, html in sections)
+    return (md.renderer.render(before, md.options, env)
+            + f'<div class="updates" data-order="{escape(order)}">\n{joined}</div>\n'
+            + md.renderer.render(after, md.options, env))
+
+
+def _matching_close(tokens: list[Token], start: int) -> int:
+    depth = 0
+    for index in range(start, len(tokens)):
+        depth += tokens[index].nesting if tokens[index].type.startswith("container_update") else 0
+        if depth == 0:
+            return index
+    return len(tokens) - 1
+
+
+def _summary(md: MarkdownIt, tokens: list[Token], env: dict) -> tuple[str, bool]:
+    for index, token in enumerate(tokens):
+        if token.type == "html_block" and token.content.strip() == MORE_MARKER:
+            return md.renderer.render(tokens[:index], md.options, env).strip(), True
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and token.level == 0:
+            return md.renderer.render(tokens[index:index + 3], md.options, env).strip(), False
+    return "", False
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def make_comment_markdown() -> MarkdownIt:
+    """Markdown for untrusted reader comments: no raw HTML, no images, safe link schemes."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["strikethrough", "replacements", "smartquotes"])
+    md.disable(["image", "html_inline", "html_block"])
+    md.validateLink = _is_safe_comment_link
+
+    def render_link_open(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        tokens[idx].attrSet("rel", "nofollow ugc")
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("link_open", render_link_open)
+    return md
+
+
+_SAFE_COMMENT_LINK = re.compile(r"^(https?://[^\s]+|mailto:[^\s]+)$", re.IGNORECASE)
+
+
+def _is_safe_comment_link(url: str) -> bool:
+    return bool(_SAFE_COMMENT_LINK.match(url.strip()))
+
+
+def plain_text(html: str) -> str:
+    """Text of an HTML fragment, for meta descriptions and jump-list labels."""
+    from html import unescape
+    return " ".join(unescape(_TAG_RE.sub(" ", html)).split())

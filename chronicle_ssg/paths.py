@@ -1,0 +1,46 @@
+"""Safe URL paths and their output files; shared by route, write and serve."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from urllib.parse import quote
+
+MAX_SEGMENT = 200
+
+
+def check_url_path(path: str) -> str | None:
+    """Return why a site-relative URL path is unsafe, or None when it is fine."""
+    if "\x00" in path:
+        return "contains a NUL byte"
+    if "\\" in path:
+        return "contains a backslash"
+    parts = [p for p in path.split("/") if p]
+    if any(p in ("..", ".") for p in parts):
+        return "contains '..' or '.' segments"
+    if any(len(p.encode("utf-8")) > MAX_SEGMENT for p in parts):
+        return f"has a segment longer than {MAX_SEGMENT} bytes"
+    if any(p[0] == "." and p != ".well-known" for p in parts):
+        return "has a hidden segment starting with '.'"
+    return None
+
+
+def normalise_url_path(path: str) -> str:
+    """`a/b` -> `/a/b/`, `/a/b.html` stays a file path; always starts with '/'."""
+    parts = [p for p in path.split("/") if p]
+    text = "/" + "/".join(parts)
+    if parts and "." in parts[-1] and not path.endswith("/"):
+        return text
+    return text if text.endswith("/") else text + "/"
+
+
+def output_for(url_path: str) -> PurePosixPath:
+    """The file under output/ that serves a URL path (pretty URLs -> index.html)."""
+    rel = url_path.lstrip("/")
+    if not rel or rel.endswith("/"):
+        rel += "index.html"
+    return PurePosixPath(rel)
+
+
+def join_url(base_path: str, url_path: str) -> str:
+    """Prefix a site path with the base path and percent-encode it for an href."""
+    return quote(base_path.rstrip("/") + url_path, safe="/#?=&%:@!$'()*+,;~-._")

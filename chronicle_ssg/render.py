@@ -1,0 +1,161 @@
+"""STAGE 5: Route + Site -> bytes, through Jinja templates (site > theme > built-in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+from urllib.parse import urljoin
+
+import jinja2
+import jinja2.meta
+
+from chronicle_ssg import __version__
+from chronicle_ssg.dates import rfc3339
+from chronicle_ssg.discover import SourceSet
+from chronicle_ssg.errors import SourceLocation, TemplateError
+from chronicle_ssg.model import Entry, Site
+from chronicle_ssg.paths import join_url
+from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
+from chronicle_ssg import contexts
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+_RELATIVE_URL = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//)([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """One Jinja environment per site state, plus what error messages need."""
+
+    env: jinja2.Environment
+    site_root: Path
+    #: template name -> digest of the template and everything it extends or includes
+    template_digests: dict[str, str]
+
+
+def make_environment(sources: SourceSet, site_root: Path, serve_mode: bool = False) -> Renderer:
+    """Site templates override the theme's; the built-in folder supplies feeds and XML."""
+    site_templates = site_root / "templates"
+    theme_templates = sources.theme_dir / "templates"
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader([str(site_templates), str(theme_templates), str(BUILTIN_DIR)]),
+        jinja2.PrefixLoader({"theme": jinja2.FileSystemLoader(str(theme_templates)),
+                             "builtin": jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
+    ])
+    env = jinja2.Environment(
+        loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    env.globals.update(chronicle_version=__version__)
+    renderer = Renderer(env, site_root, {})
+    renderer.template_digests.update(_template_digests(env, site_root))
+    return renderer
+
+
+def _template_digests(env: jinja2.Environment, site_root: Path) -> dict[str, str]:
+    """Each template's digest covers the templates it references, transitively."""
+    names = sorted(set(env.list_templates()))
+    own: dict[str, str] = {}
+    refs: dict[str, set[str] | None] = {}
+    for name in names:
+        try:
+            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            continue
+        own[name] = hashlib.sha256(source.encode()).hexdigest()
+        try:
+            found = set(jinja2.meta.find_referenced_templates(env.parse(source)))
+            refs[name] = None if None in found else {n for n in found if n}
+        except jinja2.TemplateSyntaxError as exc:
+            raise _syntax_error(exc, site_root) from None
+    everything = "".join(own[n] for n in sorted(own))
+    digests = {}
+    for name in own:
+        seen: set[str] = set()
+        stack = [name]
+        dynamic = False
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            deps = refs.get(current, set())
+            if deps is None:  # a computed template name: depends on all templates
+                dynamic = True
+                break
+            stack.extend(deps)
+        parts = everything if dynamic else "".join(own.get(n, "") for n in sorted(seen))
+        digests[name] = hashlib.sha256(parts.encode()).hexdigest()[:16]
+    return digests
+
+
+def _where(filename: str | None, line: int | None, site_root: Path) -> SourceLocation | None:
+    if not filename:
+        return None
+    path = Path(filename)
+    try:
+        shown = PurePosixPath(path.relative_to(site_root).as_posix())
+    except ValueError:
+        shown = PurePosixPath(path.as_posix())
+    return SourceLocation(shown, line)
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError, site_root: Path) -> TemplateError:
+    return TemplateError(f"template syntax: {exc.message}",
+                         _where(exc.filename, exc.lineno, site_root) or
+                         SourceLocation(PurePosixPath(exc.name or "?"), exc.lineno))
+
+
+def render_route(renderer: Renderer, site: Site, route: Route,
+                 all_routes: tuple[Route, ...] = ()) -> bytes:
+    """Render one route; errors name the template line and the route being rendered."""
+    try:
+        template = renderer.env.get_template(route.template)
+        context = contexts.build_context(route, site, all_routes)
+        return template.render(context).encode("utf-8")
+    except jinja2.TemplateSyntaxError as exc:
+        raise _syntax_error(exc, renderer.site_root) from None
+    except TemplateError:
+        raise
+    except Exception as exc:  # a template runtime error: point at the template line
+        frame = _template_frame(exc)
+        location = _where(frame.filename, frame.lineno, renderer.site_root) if frame else None
+        subject = f" from {route.subject}" if route.kind in ("entry", "page") else ""
+        raise TemplateError(f"{type(exc).__name__}: {exc} (while rendering {route.path}{subject})",
+                            location) from None
+
+
+def _template_frame(exc: BaseException) -> traceback.FrameSummary | None:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.endswith((".html", ".xml", ".txt"))]
+    return frames[-1] if frames else None
+
+
+# --- filters: dates, URLs and feed content ---
+
+def _date_long(value: dt.datetime | dt.date) -> str:
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def _datetime_long(value: dt.datetime) -> str:
+    zone = value.strftime("%Z")
+    return f"{value.day} {value.strftime('%B %Y, %H:%M')}{' ' + zone if zone else ''}"
+
+
+def absolutize(html: str, page_url: str) -> str:
+    """Make every relative link and image source absolute (feeds are read elsewhere)."""
+    return _RELATIVE_URL.sub(lambda m: f'{m.group(1)}{urljoin(page_url, m.group(2))}"', html)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "date_long": _date_long,
+    "datetime_long": _datetime_long,
+    "rfc3339": rfc3339,
+    "iso_date": lambda value: value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat(),
+    "absolutize": absolutize,
+}

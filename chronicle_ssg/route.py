@@ -1,0 +1,231 @@
+"""STAGE 4: Site -> Routes: every URL the build writes, what it shows, and its template.
+
+A route names exactly the entries whose data its page shows (`entries`, `neighbours`);
+render.py reads them from there and incremental.py uses the same fields as the page's
+inputs, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+from typing import Iterable, Mapping
+
+from chronicle_ssg.errors import ChronicleError, RouteConflict, SourceLocation, raise_collected
+from chronicle_ssg.model import Site, Term
+from chronicle_ssg.paths import output_for
+
+#: route kind -> template name; kinds that share a layout share a template
+TEMPLATES = {
+    "entry": "entry.html", "page": "page.html", "home": "home.html",
+    "archive_index": "archives.html", "year": "period.html", "month": "period.html",
+    "day": "period.html", "terms": "terms.html", "term": "term.html",
+    "source": "term.html", "series": "term.html", "corrections": "corrections.html",
+    "feed": "atom.xml", "sitemap": "sitemap.xml", "robots": "robots.txt",
+    "not_found": "404.html", "alias": "alias.html",
+}
+#: term families: URL folder, index title, singular label
+FAMILIES = {
+    "tags": ("tags", "Tags", "Tag"),
+    "categories": ("categories", "Categories", "Category"),
+    "authors": ("authors", "Authors", "Author"),
+    "series": ("series", "Series", "Series"),
+    "sources": ("sources", "Sources", "Source"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    number: int  #: 1-based
+    count: int
+    first_path: str  #: URL path of page 1; page n is first_path + "page/n/"
+
+    def path_of(self, number: int) -> str:
+        return self.first_path if number == 1 else f"{self.first_path}page/{number}/"
+
+    @property
+    def newer(self) -> str | None:
+        return self.path_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def older(self) -> str | None:
+        return self.path_of(self.number + 1) if self.number < self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    kind: str
+    path: str  #: URL path without the base path
+    output: PurePosixPath  #: file under output/
+    template: str
+    subject: str = ""  #: what the page is about: entry id, term key, period, feed name
+    title: str = ""
+    entries: tuple[str, ...] = ()  #: ids of entries shown (cards or full content)
+    neighbours: tuple[str, ...] = ()  #: ids of other entries linked with title/date
+    pager: Pager | None = None
+    family: str = ""  #: for term routes: tags, categories, authors, series, sources
+    #: period routes: (previous period path, next period path) with entries
+    period_links: tuple[str | None, str | None] = (None, None)
+    full_content: bool = False  #: feeds and entry pages show whole bodies
+
+
+def _route(kind: str, path: str, **fields: object) -> Route:
+    return Route(kind=kind, path=path, output=output_for(path), template=TEMPLATES[kind],
+                 **fields)  # type: ignore[arg-type]
+
+
+def paginate(kind: str, first_path: str, ids: tuple[str, ...], per_page: int,
+             **fields: object) -> list[Route]:
+    """Split a listing into pages: first_path, first_path/page/2/, ..."""
+    count = max(1, math.ceil(len(ids) / per_page))
+    return [_route(kind, Pager(n, count, first_path).path_of(n),
+                   entries=ids[(n - 1) * per_page: n * per_page],
+                   pager=Pager(n, count, first_path), **fields)
+            for n in range(1, count + 1)]
+
+
+def period_path(key: tuple[int, ...]) -> str:
+    return "/" + "/".join(f"{part:02d}" if i else f"{part:04d}" for i, part in enumerate(key)) + "/"
+
+
+def term_path(family: str, term: Term) -> str:
+    return f"/{FAMILIES[family][0]}/{term.slug}/"
+
+
+def entry_routes(site: Site) -> list[Route]:
+    routes = []
+    for entry in site.entries:
+        newer, older = site.neighbours(entry.id)
+        linked = [e.id for e in (newer, older) if e]
+        linked += site.backlinks.get(entry.id, ())
+        linked += site.related.get(entry.id, ())
+        if entry.series:
+            linked += site.series[entry.series]
+        routes.append(_route("entry", entry.path, subject=entry.id, title=entry.title,
+                             entries=(entry.id,), neighbours=tuple(dict.fromkeys(linked)),
+                             full_content=True))
+        routes += [_route("alias", alias, subject=entry.id, title=entry.title,
+                          neighbours=(entry.id,)) for alias in entry.aliases]
+    return routes
+
+
+def page_routes(site: Site) -> list[Route]:
+    routes = []
+    for page in site.pages:
+        routes.append(_route("page", page.path, subject=page.id, title=page.title))
+        routes += [_route("alias", alias, subject=page.id, title=page.title) for alias in page.aliases]
+    return routes
+
+
+def archive_routes(site: Site) -> list[Route]:
+    """The archive index, then year, month and day pages with prev/next period links."""
+    per_page = site.config.entries_per_page
+    routes = [_route("archive_index", "/archives/", title="Archives",
+                     neighbours=tuple(e.id for e in site.entries))]
+    for kind, groups in (("year", site.years), ("month", site.months), ("day", site.days)):
+        keys = list(groups)
+        for index, key in enumerate(keys):
+            key_tuple = key if isinstance(key, tuple) else (key,)
+            links = (period_path(_as_tuple(keys[index - 1])) if index > 0 else None,
+                     period_path(_as_tuple(keys[index + 1])) if index + 1 < len(keys) else None)
+            extra: tuple[str, ...] = ()
+            if kind == "day":  # "on this day" in earlier years
+                extra = tuple(i for year in site.years if year < key_tuple[0]
+                              for i in site.days.get((year,) + key_tuple[1:], ()))
+            routes += paginate(kind, period_path(key_tuple), groups[key], per_page,
+                               subject="-".join(map(str, key_tuple)), period_links=links,
+                               neighbours=extra)
+    return routes
+
+
+def _as_tuple(key: int | tuple[int, ...]) -> tuple[int, ...]:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def term_routes(site: Site) -> list[Route]:
+    per_page = site.config.entries_per_page
+    routes: list[Route] = []
+    families: dict[str, Mapping[Term, tuple[str, ...]]] = {
+        "tags": site.tags, "categories": site.categories, "authors": site.authors,
+        "series": site.series}
+    for family, groups in families.items():
+        if not groups:
+            continue
+        routes.append(_route("terms", f"/{FAMILIES[family][0]}/", title=FAMILIES[family][1],
+                             family=family, subject=family))
+        for term, ids in groups.items():
+            size = len(ids) if family == "series" else per_page
+            routes += paginate("series" if family == "series" else "term", term_path(family, term),
+                               ids, max(size, 1), subject=term.key, title=term.name, family=family)
+            if family == "tags":
+                routes.append(_route("feed", term_path(family, term) + "feed.xml", subject=term.key,
+                                     title=term.name, family=family,
+                                     entries=ids[:site.config.feed_entries], full_content=True))
+    if site.sources:
+        routes.append(_route("terms", "/sources/", title="Sources", family="sources",
+                             subject="sources"))
+        for term, places in site.sources.items():
+            ids = tuple(dict.fromkeys(entry_id for entry_id, _ in places))
+            routes.append(_route("source", term_path("sources", term), subject=term.key,
+                                 title=term.name, family="sources", entries=ids))
+    return routes
+
+
+def site_routes(site: Site) -> list[Route]:
+    """Home pages, feeds, corrections, sitemap, robots.txt and 404."""
+    ids = tuple(e.id for e in site.entries)
+    routes = paginate("home", "/", ids, site.config.entries_per_page)
+    # the "recently updated" box is on the first home page only
+    routes[0] = replace(routes[0], neighbours=site.recently_updated)
+    routes.append(_route("feed", "/feed.xml", subject="site", title=site.config.title,
+                         entries=ids[:site.config.feed_entries], full_content=True))
+    correction_ids = tuple(dict.fromkeys(entry_id for entry_id, _ in site.corrections))
+    if site.corrections:
+        routes.append(_route("corrections", "/corrections/", title="Corrections",
+                             entries=correction_ids))
+        routes.append(_route("feed", "/corrections/feed.xml", subject="corrections",
+                             title="Corrections", entries=correction_ids))
+    routes.append(_route("not_found", "/404.html", title="Page not found"))
+    routes.append(_route("robots", "/robots.txt"))
+    return routes
+
+
+def plan_routes(site: Site) -> tuple[Route, ...]:
+    """Every route of the site, sorted by output; URL clashes are errors listing every file."""
+    routes = (entry_routes(site) + page_routes(site) + archive_routes(site)
+              + term_routes(site) + site_routes(site))
+    routes.append(_route("sitemap", "/sitemap.xml", entries=tuple(e.id for e in site.entries)))
+    check_conflicts(routes)
+    return tuple(sorted(routes, key=lambda r: str(r.output)))
+
+
+def check_conflicts(routes: Iterable[Route]) -> None:
+    """Two routes on one output, or outputs differing only by case, cannot both be written."""
+    by_output: dict[str, list[Route]] = defaultdict(list)
+    for route in routes:
+        by_output[str(route.output).casefold()].append(route)
+    errors: list[ChronicleError] = []
+    for output, clashing in sorted(by_output.items()):
+        if len(clashing) < 2:
+            continue
+        sources = sorted({_describe(r) for r in clashing})
+        location = next((SourceLocation(PurePosixPath(r.subject)) for r in clashing
+                         if r.kind in ("entry", "page", "alias")), None)
+        same_case = len({str(r.output) for r in clashing}) == 1
+        message = (f"{len(clashing)} sources would be written to {clashing[0].path}: "
+                   if same_case else
+                   f"URLs differ only by case and collide on case-insensitive hosts "
+                   f"({', '.join(sorted({r.path for r in clashing}))}): ")
+        errors.append(RouteConflict(message + "; ".join(sources), location,
+                                    hint="change a slug, title or alias so each URL is unique"))
+    raise_collected(errors)
+
+
+def _describe(route: Route) -> str:
+    if route.kind in ("entry", "page"):
+        return route.subject
+    if route.kind == "alias":
+        return f"alias in {route.subject}"
+    return f"the {route.kind} page {route.path}"
