@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Transliteration keeps Cyrillic slugs readable in URLs (ISO 9-like, simplified).
 _CYRILLIC = dict(zip(
@@ -17,6 +18,7 @@ _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 MAX_SLUG = 120
 
 
+@lru_cache(maxsize=65536)  # the same tags and names recur across thousands of entries
 def slugify(text: str) -> str:
     """Lower-case, transliterate Cyrillic and Latin diacritics, join words with '-'.
 
@@ -39,6 +41,7 @@ def slugify(text: str) -> str:
     return slug[:MAX_SLUG].rstrip("-")
 
 
+@lru_cache(maxsize=65536)
 def term_key(name: str) -> str:
     """The identity of a tag or category: case and Unicode normalisation do not count."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())

@@ -94,45 +94,100 @@ def _safe_target(root: Path, rel: PurePosixPath) -> Path:
     return root.joinpath(*parts)
 
 
+class Staging:
+    """Stage a new site beside output/; unchanged files are hard links to the old ones.
+
+    `put` decides per file: same hash as the previous manifest (and the old file is
+    intact) means link, else write. `finish` swaps only when something changed.
+    """
+
+    def __init__(self, output_dir: Path, site_root: Path) -> None:
+        check_output_dir(output_dir, site_root)
+        recover_interrupted(output_dir)
+        self.output_dir = output_dir
+        self.old = read_manifest(output_dir) if output_dir.is_dir() else {}
+        self.files: dict[str, list] = {}
+        self.added: list[str] = []
+        self.changed: list[str] = []
+        self.same = 0
+        self.path = output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
+        self._made: set[Path] = {self.path}
+
+    def put(self, rel: PurePosixPath, data: bytes) -> None:
+        """Stage one output file."""
+        name, digest = str(rel), content_hash(data)
+        target = _prepare(self.path, rel, self._made)
+        previous = self.old.get(name)
+        if previous and previous[0] == digest and _intact(self.output_dir / name, previous[1]):
+            _link_or_copy(self.output_dir / name, target)
+            self.same += 1
+        else:
+            target.write_bytes(data)
+            (self.changed if previous else self.added).append(name)
+        self.files[name] = [digest, len(data)]
+
+    def keep(self, rel: PurePosixPath) -> bool:
+        """Reuse the previous build's file unread; False when it is missing or damaged."""
+        name = str(rel)
+        previous = self.old.get(name)
+        if not previous or not _intact(self.output_dir / name, previous[1]):
+            return False
+        _link_or_copy(self.output_dir / name, _prepare(self.path, rel, self._made))
+        self.files[name] = previous
+        self.same += 1
+        return True
+
+    def merge(self, other: "StagedPart") -> None:
+        """Take the bookkeeping of files a worker process staged."""
+        self.files.update(other.files)
+        self.added += other.added
+        self.changed += other.changed
+        self.same += other.same
+
+    def finish(self) -> WriteReport:
+        """Write the manifest and swap; leave output/ untouched when nothing changed."""
+        try:
+            removed = sorted(set(self.old) - set(self.files))
+            added, changed = sorted(self.added), sorted(self.changed)
+            if self.old and not (added or changed or removed):
+                return WriteReport((), (), (), self.same, False)
+            manifest = {"version": MANIFEST_VERSION, "generator": "chronicle",
+                        "files": {n: self.files[n] for n in sorted(self.files)}}
+            (self.path / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+            (self.path / CHANGES).write_text(json.dumps(
+                {"added": added, "changed": changed, "removed": removed}, indent=1) + "\n")
+            _swap(self.path, self.output_dir)
+            return WriteReport(tuple(added), tuple(changed), tuple(removed), self.same, True)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@dataclass
+class StagedPart:
+    """What a worker process staged: the same bookkeeping as Staging, sent back."""
+
+    files: dict[str, list] = field(default_factory=dict)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    same: int = 0
+
+
 def write_site(outputs: Mapping[PurePosixPath, bytes], output_dir: Path,
                site_root: Path) -> WriteReport:
-    """Stage the new site with hard links to unchanged files, then swap it in."""
-    check_output_dir(output_dir, site_root)
-    recover_interrupted(output_dir)
-    old = read_manifest(output_dir) if output_dir.is_dir() else {}
-    new = {str(path): content_hash(data) for path, data in outputs.items()}
-    added, changed, same = [], [], []
-    for name in sorted(new):
-        if name not in old:
-            added.append(name)
-        elif old[name][0] != new[name] or not _intact(output_dir / name, old[name][1]):
-            changed.append(name)
-        else:
-            same.append(name)
-    removed = sorted(set(old) - set(new))
-    report = WriteReport(tuple(added), tuple(changed), tuple(removed), len(same))
-    if output_dir.is_dir() and not (added or changed or removed) and old:
-        return report
-    staging = output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    """Stage every output (hard links for unchanged files), then swap it in."""
+    staging = Staging(output_dir, site_root)
     try:
-        made: set[Path] = {staging}
-        for name in same:
-            target = _prepare(staging, PurePosixPath(name), made)
-            _link_or_copy(output_dir / name, target)
-        for name in added + changed:
-            target = _prepare(staging, PurePosixPath(name), made)
-            target.write_bytes(outputs[PurePosixPath(name)])
-        manifest = {"version": MANIFEST_VERSION, "generator": "chronicle",
-                    "files": {n: [new[n], len(outputs[PurePosixPath(n)])] for n in sorted(new)}}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        (staging / CHANGES).write_text(json.dumps(
-            {"added": added, "changed": changed, "removed": removed}, indent=1) + "\n")
-        _swap(staging, output_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return WriteReport(report.added, report.changed, report.removed, report.unchanged, True)
+        for rel in sorted(outputs):
+            staging.put(rel, outputs[rel])
+    except BaseException:
+        staging.discard()
+        raise
+    return staging.finish()
 
 
 def _intact(path: Path, size: int) -> bool:
