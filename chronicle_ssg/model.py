@@ -99,6 +99,7 @@ class Page:
     draft: bool
     extra: Mapping[str, Any]
     ids: tuple[str, ...]
+    refs: tuple[Ref, ...] = ()  #: cross-references, resolved by assemble_site
     digest: str = ""
 
     @property
@@ -313,7 +314,8 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
                 path=normalise_url_path(slug), body_html=body.html,
                 description=description or plain_text(body.summary_html)[:300],
                 date=date, updated=updated, aliases=aliases, draft=draft,
-                extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS}, ids=body.ids)
+                extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS}, ids=body.ids,
+                refs=body.refs)
 
 
 def _escape(text: str) -> str:
@@ -405,48 +407,65 @@ def _ref_index(entries: list[Entry]) -> dict[str, list[Entry]]:
     return index
 
 
-def _resolve_refs(entries: list[Entry], config: SiteConfig,
-                  errors: list[ChronicleError]) -> tuple[list[Entry], dict[str, set[str]]]:
+def _resolve_refs(entries: list[Entry], pages: list[Page], config: SiteConfig,
+                  errors: list[ChronicleError]) -> tuple[list[Entry], list[Page], dict[str, set[str]]]:
+    """Turn `entry:` links into URLs and prefix root links with the base path.
+
+    Entries and standalone pages both may cite entries; only entries count as backlinks,
+    because "Referenced in" lists entries.
+    """
     from dataclasses import replace
     index = _ref_index(entries)
     cited_by: dict[str, set[str]] = defaultdict(set)
-    base = config.base_path
     out = []
     for entry in entries:
-        targets: dict[str, Entry] = {}
-        for ref in entry.refs:
-            found = index.get(ref.target, [])
-            where = SourceLocation(PurePosixPath(entry.id), ref.line)
-            if len(found) != 1:
-                problem = "names no entry" if not found else "is ambiguous: " + ", ".join(
-                    sorted(e.id for e in found))
-                errors.append(XrefError(f"cross-reference entry:{ref.target} {problem}", where,
-                                        hint="use the entry's slug, or its path under content/"))
-                continue
-            target = found[0]
-            if ref.fragment and ref.fragment not in target.ids:
-                errors.append(XrefError(
-                    f"cross-reference entry:{ref.target}#{ref.fragment}: no such anchor", where))
-            targets[ref.target] = target
-            if target.id != entry.id:
-                cited_by[target.id].add(entry.id)
+        body, summary = _link_html(entry.id, entry.refs, (entry.body_html, entry.summary_html),
+                                   index, config.base_path, errors, cited_by)
+        out.append(replace(entry, body_html=body, summary_html=summary)
+                   if (body, summary) != (entry.body_html, entry.summary_html) else entry)
+    out_pages = []
+    for page in pages:
+        (body,) = _link_html(page.id, page.refs, (page.body_html,), index, config.base_path,
+                             errors, None)
+        out_pages.append(replace(page, body_html=body) if body != page.body_html else page)
+    return out, out_pages, cited_by
 
-        def link(match: re.Match[str]) -> str:
-            target = targets.get(match.group(1))
-            url = base + target.path if target else "#"
-            return f'href="{url}{match.group(2) or ""}"'
 
-        html = entry.body_html
-        if base:
+def _link_html(owner: str, refs: tuple[Ref, ...], htmls: tuple[str, ...],
+               index: dict[str, list[Entry]], base: str, errors: list[ChronicleError],
+               cited_by: dict[str, set[str]] | None) -> tuple[str, ...]:
+    """Resolve one source's references in each HTML fragment; errors point at the ref's line."""
+    targets: dict[str, Entry] = {}
+    for ref in refs:
+        found = index.get(ref.target, [])
+        where = SourceLocation(PurePosixPath(owner), ref.line)
+        if len(found) != 1:
+            problem = "names no entry" if not found else "is ambiguous: " + ", ".join(
+                sorted(e.id for e in found))
+            errors.append(XrefError(f"cross-reference entry:{ref.target} {problem}", where,
+                                    hint="use the entry's slug, or its path under content/"))
+            continue
+        target = found[0]
+        if ref.fragment and ref.fragment not in target.ids:
+            errors.append(XrefError(
+                f"cross-reference entry:{ref.target}#{ref.fragment}: no such anchor", where))
+        targets[ref.target] = target
+        if cited_by is not None and target.id != owner:
+            cited_by[target.id].add(owner)
+
+    def link(match: re.Match[str]) -> str:
+        target = targets.get(match.group(1))
+        url = base + target.path if target else "#"
+        return f'href="{url}{match.group(2) or ""}"'
+
+    out = []
+    for html in htmls:
+        if base:  # root links written by the author follow the site to its sub-path
             html = _ROOT_LINK_RE.sub(rf"\1{base}/", html)
-        if entry.refs:
+        if refs:
             html = _XREF_RE.sub(link, html)
-        summary = _ROOT_LINK_RE.sub(rf"\1{base}/", entry.summary_html) if base else entry.summary_html
-        if entry.refs:
-            summary = _XREF_RE.sub(link, summary)
-        out.append(replace(entry, body_html=html, summary_html=summary) if html is not entry.body_html
-                   or summary is not entry.summary_html else entry)
-    return out, cited_by
+        out.append(html)
+    return tuple(out)
 
 
 def _group(entries: tuple[Entry, ...], key: Any) -> dict[Any, tuple[str, ...]]:
@@ -490,7 +509,8 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
     visible = [e for e in entries if (include_drafts or not e.draft)
                and (include_future or not e.scheduled)]
     visible = _canonical_entries(visible)
-    visible, cited_by = _resolve_refs(visible, config, errors)
+    pages = [p for p in pages if include_drafts or not p.draft]
+    visible, pages, cited_by = _resolve_refs(visible, pages, config, errors)
     raise_collected(errors)
     visible = [replace(e, card_digest=card_digest(e), full_digest=full_digest(e)) for e in visible]
     ordered = tuple(sorted(visible, key=lambda e: (e.date, e.id), reverse=True))
@@ -509,7 +529,7 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
                          key=lambda item: (item[1].date, item[0], item[1].id), reverse=True)
     updated = sorted((e for e in ordered if e.updated and e.updated > e.date),
                      key=lambda e: (e.updated, e.id), reverse=True)
-    kept_pages = tuple(sorted((p for p in pages if include_drafts or not p.draft), key=lambda p: p.id))
+    kept_pages = tuple(sorted(pages, key=lambda p: p.id))
     return Site(
         config=config, entries=ordered, pages=kept_pages, by_id=by_id, position=position,
         tags=tags, categories=_group(ordered, lambda e: e.categories),
