@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
 from chronicle_ssg.comments import Comment, build_thread
 from chronicle_ssg.config import SiteConfig, load_config
 from chronicle_ssg.discover import COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources
-from chronicle_ssg.errors import BuildFailed, ChronicleError, raise_collected
+from chronicle_ssg.cache import BuildCache, cache_key, load_cache, save_cache
+from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, SourceLocation, raise_collected
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, assemble_site, build_entry,
                                  build_page, is_page, _slug_and_date, _Fields)
@@ -70,6 +71,7 @@ class Preparer:
         self.md = make_markdown()
 
     def prepare(self, raw: bytes, rel: PurePosixPath) -> Prepared:
+        """Front matter and rendered body; the Markdown text itself is not kept (memory)."""
         document = parse_document(raw, rel)
         order = document.meta.get("update_order")
         entry_date = None
@@ -78,34 +80,55 @@ class Preparer:
             entry_date = _Fields(document, []).date("date", self.settings.timezone, file_date)
         body = render_markdown(self.md, document.body, rel, document.body_line, self.settings,
                                order if order in ("newest", "oldest") else None, entry_date)
-        return Prepared(document, body)
+        return Prepared(replace(document, body=""), body)
 
 
-def prepare_all(sources: Iterable[SourceFile], preparer: Preparer,
-                errors: list[ChronicleError]) -> dict[str, Prepared]:
-    prepared = {}
+def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[ChronicleError],
+                cache: BuildCache | None = None, jobs: int = 1) -> dict[str, Prepared]:
+    """Parse and render every Markdown source; cached ones are reused, the rest in parallel."""
+    from chronicle_ssg.parallel import map_items
+    cache = cache or BuildCache("")
+    prepared: dict[str, Prepared] = {}
+    todo: list[tuple[SourceFile, bytes]] = []
     for source in sources:
         try:
-            prepared[str(source.rel)] = preparer.prepare(source.path.read_bytes(), source.rel)
-        except ChronicleError as exc:
-            errors.append(exc)
-        except BuildFailed as exc:
-            errors.extend(exc.errors)
-    return prepared
+            value, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
+        except OSError as exc:
+            errors.append(ContentError(f"cannot read: {exc.strerror}", SourceLocation(source.rel)))
+            continue
+        if value is not None:
+            prepared[str(source.rel)] = value
+        else:
+            todo.append((source, raw))
+    results = map_items(lambda item: preparer.prepare(item[1], item[0].rel), todo, jobs, errors)
+    for (source, raw), result in zip(todo, results):
+        if result is not None:
+            prepared[str(source.rel)] = result
+            cache.store(str(source.rel), source.stamp, raw, result)
+    return {rel: prepared[rel] for rel in sorted(prepared)}
 
 
 def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
-                  errors: list[ChronicleError]) -> dict[str, tuple[Comment, ...]]:
+                  errors: list[ChronicleError], cache: BuildCache | None = None,
+                  ) -> dict[str, tuple[Comment, ...]]:
     """Comments keyed by the id of the entry they belong to (same name, .md)."""
-    md = make_comment_markdown()
+    md = None
+    cache = cache or BuildCache("")
     threads = {}
     for source in sources:
         entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
         try:
-            value, key_lines, _ = parse_data_file(source.path.read_bytes(), source.rel)
-            threads[entry_id] = build_thread(
-                value, source.rel, lambda i, kl=key_lines: kl.get(f"comments.{i}", 1), config.tz,
-                md.render)
+            thread, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
+            if thread is None:
+                md = md or make_comment_markdown()
+                value, key_lines, _ = parse_data_file(raw, source.rel)
+                thread = build_thread(
+                    value, source.rel, lambda i, kl=key_lines: kl.get(f"comments.{i}", 1),
+                    config.tz, md.render)
+                cache.store(str(source.rel), source.stamp, raw, thread)
+            threads[entry_id] = thread
+        except OSError as exc:
+            errors.append(ContentError(f"cannot read: {exc.strerror}", SourceLocation(source.rel)))
         except ChronicleError as exc:
             errors.append(exc)
         except BuildFailed as exc:
@@ -130,7 +153,6 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
                 entries.append(entry)
     orphans = sorted(set(threads) - set(prepared))
     for orphan in orphans:
-        from chronicle_ssg.errors import ContentError, SourceLocation
         errors.append(ContentError(
             "comments file has no entry beside it",
             SourceLocation(PurePosixPath(orphan[:-3] + COMMENTS_SUFFIX)),
@@ -152,15 +174,23 @@ class LoadedSite:
     routes: tuple[Route, ...]
 
 
-def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None) -> LoadedSite:
+def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None,
+              cache: BuildCache | None = None) -> LoadedSite:
     """Stages 1-4: sources to routes. Raises BuildFailed with every problem found."""
     stats = stats or Stats()
     config = load_site_config(site_root, options)
     sources = discover_sources(site_root, config.theme)
     stats.lap("discover")
     errors: list[ChronicleError] = []
-    prepared = prepare_all(sources.content, Preparer(config), errors)
-    threads = load_comments(sources.comments, config, errors)
+    preparer = Preparer(config)
+    if cache is not None and cache.key != cache_key(preparer.settings.key()):
+        cache.sources.clear()
+        cache.key = cache_key(preparer.settings.key())
+    prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs)
+    threads = load_comments(sources.comments, config, errors, cache)
+    if cache is not None:
+        cache.prune({str(s.rel) for s in sources.content + sources.comments})
+        stats.counts["cache_hits"], stats.counts["cache_misses"] = cache.hits, cache.misses
     stats.lap("parse")
     site = model_site(config, prepared, threads, options, build_now(), errors)
     stats.lap("model")
@@ -203,13 +233,67 @@ def _dedupe(errors: list[ChronicleError]) -> list[ChronicleError]:
     return out
 
 
+def output_key(output_dir: Path, options: BuildOptions) -> str:
+    """Signatures are kept per output folder and per option set."""
+    return f"{output_dir}|{options.drafts}|{options.future}|{options.base_url}"
+
+
 def build(site_root: Path, output_dir: Path, options: BuildOptions,
           stats: Stats | None = None) -> tuple[LoadedSite, Any]:
-    """The whole pipeline; output/ is replaced only when every stage succeeded."""
-    from chronicle_ssg.write import write_site
+    """The whole pipeline; output/ is replaced only when every stage succeeded.
+
+    With the cache, sources whose bytes did not change are not parsed again, and pages
+    whose signature did not change are not rendered again: their previous files are
+    linked into the new output unread.
+    """
+    from chronicle_ssg import __version__
+    from chronicle_ssg.incremental import signatures
+    from chronicle_ssg.render import make_environment
+    from chronicle_ssg.write import Staging
     stats = stats or Stats()
-    loaded = load_site(site_root, options, stats)
-    outputs = render_site(loaded, stats=stats)
-    report = write_site(outputs, output_dir, site_root)
+    cache = load_cache(site_root) if options.use_cache else None
+    loaded = load_site(site_root, options, stats, cache)
+    renderer = make_environment(loaded.sources, site_root)
+    config_digest = f"{__version__}|{loaded.config.digest()}"
+    new_signatures = signatures(loaded.site, loaded.routes, renderer.template_digests, config_digest)
+    old_signatures = cache.signatures.get(output_key(output_dir, options), {}) if cache else {}
+    stats.lap("plan")
+    staging = Staging(output_dir, site_root)
+    try:
+        for static in loaded.sources.static:
+            staging.put(PurePosixPath(static.name), static.path.read_bytes())
+        todo = [route for route in loaded.routes
+                if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]
+                or not staging.keep(route.output)]
+        stats.counts["pages_kept"] = len(loaded.routes) - len(todo)
+        render_routes(renderer, loaded, todo, staging, options.jobs, stats)
+    except BaseException:
+        staging.discard()
+        raise
+    report = staging.finish()
     stats.lap("write")
+    if cache is not None:
+        cache.signatures = {output_key(output_dir, options): new_signatures}
+        save_cache(site_root, cache)
+        stats.lap("cache")
     return loaded, report
+
+
+def render_routes(renderer: Any, loaded: LoadedSite, routes: list[Route], staging: Any,
+                  jobs: int, stats: Stats) -> None:
+    """Render routes into the staging folder, in worker processes when there are many."""
+    from chronicle_ssg.parallel import map_items
+    from chronicle_ssg.render import render_route
+    errors: list[ChronicleError] = []
+
+    def work(route: Route) -> Any:
+        return staging.stage(route.output, render_route(renderer, loaded.site, route, loaded.routes))
+
+    for staged in map_items(work, routes, jobs, errors):
+        if staged is not None:
+            staging.record(staged)
+    raise_collected(_dedupe(errors))
+    stats.counts["pages_rendered"] = len(routes)
+    stats.counts["pages"] = len(loaded.routes)
+    stats.counts["entries"] = len(loaded.site.entries)
+    stats.lap("render")

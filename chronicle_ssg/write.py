@@ -115,18 +115,30 @@ class Staging:
         self.path.mkdir(parents=True)
         self._made: set[Path] = {self.path}
 
-    def put(self, rel: PurePosixPath, data: bytes) -> None:
-        """Stage one output file."""
+    def stage(self, rel: PurePosixPath, data: bytes) -> "StagedFile":
+        """Place one output file in the staging folder (safe in worker processes)."""
         name, digest = str(rel), content_hash(data)
         target = _prepare(self.path, rel, self._made)
         previous = self.old.get(name)
         if previous and previous[0] == digest and _intact(self.output_dir / name, previous[1]):
             _link_or_copy(self.output_dir / name, target)
-            self.same += 1
+            status = "same"
         else:
             target.write_bytes(data)
-            (self.changed if previous else self.added).append(name)
-        self.files[name] = [digest, len(data)]
+            status = "changed" if previous else "added"
+        return StagedFile(name, digest, len(data), status)
+
+    def record(self, staged: "StagedFile") -> None:
+        """Account for a staged file in the manifest and the change summary."""
+        self.files[staged.name] = [staged.digest, staged.size]
+        if staged.status == "same":
+            self.same += 1
+        else:
+            (self.changed if staged.status == "changed" else self.added).append(staged.name)
+
+    def put(self, rel: PurePosixPath, data: bytes) -> None:
+        """Stage and record one output file."""
+        self.record(self.stage(rel, data))
 
     def keep(self, rel: PurePosixPath) -> bool:
         """Reuse the previous build's file unread; False when it is missing or damaged."""
@@ -138,13 +150,6 @@ class Staging:
         self.files[name] = previous
         self.same += 1
         return True
-
-    def merge(self, other: "StagedPart") -> None:
-        """Take the bookkeeping of files a worker process staged."""
-        self.files.update(other.files)
-        self.added += other.added
-        self.changed += other.changed
-        self.same += other.same
 
     def finish(self) -> WriteReport:
         """Write the manifest and swap; leave output/ untouched when nothing changed."""
@@ -167,14 +172,12 @@ class Staging:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-@dataclass
-class StagedPart:
-    """What a worker process staged: the same bookkeeping as Staging, sent back."""
-
-    files: dict[str, list] = field(default_factory=dict)
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    same: int = 0
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    name: str
+    digest: str
+    size: int
+    status: str  #: added, changed or same
 
 
 def write_site(outputs: Mapping[PurePosixPath, bytes], output_dir: Path,

@@ -1,0 +1,80 @@
+"""Route signatures: a page is re-rendered only when something it shows has changed.
+
+A signature hashes exactly the inputs a route declares (route.entries and
+route.neighbours, the same fields its context is built from), the digests of its
+template closure and the config, and the few site-wide facts some pages show (the
+navigation, term counts, sources, corrections, the set of URLs). Equal signature,
+equal bytes: that is the contract the incremental tests check against full builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Mapping
+
+from chronicle_ssg.model import Site
+from chronicle_ssg.route import Route
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFacts:
+    """Site-wide digests that some pages show besides their own entries."""
+
+    nav: str  #: pages, menu and which indexes exist: every HTML page shows the nav
+    families: Mapping[str, str]  #: term family -> digest of (term, count) pairs
+    sources: Mapping[str, str]  #: source key -> digest of its (entry, anchor) places
+    corrections: str
+    paths: str  #: every route path: the sitemap lists them
+    pages: Mapping[str, str]  #: page id -> digest of the page
+
+
+def site_facts(site: Site, routes: tuple[Route, ...]) -> SiteFacts:
+    """Compute the site-wide digests once per site."""
+    nav = _hash([(p.title, p.path, p.extra.get("hide_from_nav")) for p in site.pages],
+                bool(site.categories), bool(site.sources), bool(site.corrections),
+                len(site.entries))
+    families = {name: _hash([(t.key, t.name, t.slug, len(ids)) for t, ids in groups.items()])
+                for name, groups in (("tags", site.tags), ("categories", site.categories),
+                                     ("authors", site.authors), ("series", site.series),
+                                     ("sources", site.sources))}
+    return SiteFacts(
+        nav=nav, families=families,
+        sources={t.key: _hash(t.name, t.slug, places) for t, places in site.sources.items()},
+        corrections=_hash(site.corrections),
+        paths=_hash([r.path for r in routes]),
+        pages={p.id: _hash(p) for p in site.pages})
+
+
+def route_signature(route: Route, site: Site, facts: SiteFacts, template_digest: str,
+                    config_digest: str) -> str:
+    """The hash of everything this route's page shows."""
+    by_id = site.by_id
+    shown = [by_id[i].full_digest if route.full_content else by_id[i].card_digest
+             for i in route.entries]
+    linked = [by_id[i].card_digest if i in by_id else i for i in route.neighbours]
+    extra: object = None
+    if route.kind in ("terms", "term", "series"):
+        extra = facts.families.get(route.family)
+    elif route.kind == "source":
+        extra = facts.sources.get(route.subject)
+    elif route.kind in ("corrections", "feed"):
+        extra = facts.corrections if route.subject == "corrections" or route.kind == "corrections" else None
+    elif route.kind == "sitemap":
+        extra = facts.paths
+    elif route.kind in ("page", "alias"):
+        extra = facts.pages.get(route.subject)
+    return _hash(template_digest, config_digest, facts.nav, route, shown, linked, extra)
+
+
+def signatures(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, str],
+               config_digest: str) -> dict[str, str]:
+    """Signature of every route, keyed by output path."""
+    facts = site_facts(site, routes)
+    return {str(r.output): route_signature(r, site, facts, template_digests.get(r.template, ""),
+                                           config_digest)
+            for r in routes}

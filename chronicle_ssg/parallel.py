@@ -1,0 +1,100 @@
+"""Worker processes for the two heavy stages: Markdown rendering and page rendering.
+
+Workers are forked, so they inherit the site model, the routes and the Jinja
+environment without pickling them; each renders a slice and stages its files itself,
+sending back only small bookkeeping. The split never changes a byte of output: each
+page depends only on its route and the site, so any partition gives the same files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Callable, Sequence
+
+from chronicle_ssg.errors import BuildFailed, ChronicleError
+
+#: below this many items a pool costs more than it saves
+MIN_PARALLEL = 300
+
+# Set in the parent just before the fork and read by the forked workers; never used
+# otherwise. This is how fork hands a large object graph to children for free.
+_SHARED: dict[str, Any] = {}
+
+
+def job_count(requested: int) -> int:
+    """--jobs N, or every core the process may use."""
+    if requested > 0:
+        return requested
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _chunks(count: int, jobs: int) -> list[range]:
+    # several chunks per worker so a slow chunk does not leave a core idle
+    size = max(1, count // (jobs * 4) + 1)
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+@dataclass
+class _Outcome:
+    values: list[Any]
+    errors: list[ChronicleError]
+
+
+def _run_slice(indices: range) -> _Outcome:
+    work: Callable[[Any], Any] = _SHARED["work"]
+    items: Sequence[Any] = _SHARED["items"]
+    values, errors = [], []
+    for index in indices:
+        try:
+            values.append(work(items[index]))
+        except ChronicleError as exc:
+            errors.append(exc)
+            values.append(None)
+        except BuildFailed as exc:
+            errors.extend(exc.errors)
+            values.append(None)
+    return _Outcome(values, errors)
+
+
+def map_items(work: Callable[[Any], Any], items: Sequence[Any], jobs: int,
+              errors: list[ChronicleError]) -> list[Any]:
+    """[work(item) for item in items], across forked workers when it pays off.
+
+    ChronicleErrors are collected into `errors` (the item's value is None); results
+    keep the order of `items`.
+    """
+    jobs = job_count(jobs)
+    if jobs == 1 or len(items) < MIN_PARALLEL or not _can_fork():
+        outcome = _run_with(work, items, range(len(items)))
+        errors.extend(outcome.errors)
+        return outcome.values
+    _SHARED.update(work=work, items=items)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs) as pool:
+            outcomes = pool.map(_run_slice, _chunks(len(items), jobs), chunksize=1)
+    finally:
+        _SHARED.clear()
+    values: list[Any] = []
+    for outcome in outcomes:
+        values.extend(outcome.values)
+        errors.extend(outcome.errors)
+    return values
+
+
+def _run_with(work: Callable[[Any], Any], items: Sequence[Any], indices: range) -> _Outcome:
+    _SHARED.update(work=work, items=items)
+    try:
+        return _run_slice(indices)
+    finally:
+        _SHARED.clear()
