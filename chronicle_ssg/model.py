@@ -18,7 +18,7 @@ from chronicle_ssg.errors import (ChronicleError, FrontMatterError, RouteConflic
                                   SourceLocation, UnsafePathError, XrefError, raise_collected)
 from chronicle_ssg.markdown import Heading, Ref, RenderedBody, plain_text
 from chronicle_ssg.parse import Document
-from chronicle_ssg.paths import check_url_path, normalise_url_path
+from chronicle_ssg.paths import check_url_path, normalise_url_path, rebase_relative_links
 from chronicle_ssg.slugs import slugify, term_key
 
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
@@ -419,7 +419,8 @@ def _resolve_refs(entries: list[Entry], pages: list[Page], config: SiteConfig,
     cited_by: dict[str, set[str]] = defaultdict(set)
     out = []
     for entry in entries:
-        body, summary = _link_html(entry.id, entry.refs, (entry.body_html, entry.summary_html),
+        summary = rebase_relative_links(entry.summary_html, entry.path)
+        body, summary = _link_html(entry.id, entry.refs, (entry.body_html, summary),
                                    index, config.base_path, errors, cited_by)
         out.append(replace(entry, body_html=body, summary_html=summary)
                    if (body, summary) != (entry.body_html, entry.summary_html) else entry)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 MAX_SEGMENT = 200
 
@@ -44,3 +45,15 @@ def output_for(url_path: str) -> PurePosixPath:
 def join_url(base_path: str, url_path: str) -> str:
     """Prefix a site path with the base path and percent-encode it for an href."""
     return quote(base_path.rstrip("/") + url_path, safe="/#?=&%:@!$'()*+,;~-._")
+
+
+_RELATIVE_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//|/|#)([^"]*)"')
+
+
+def rebase_relative_links(html: str, page_path: str) -> str:
+    """Make relative href/src root-relative to page_path, so a fragment works on any page.
+
+    Summaries are shown on listing pages, where `img/chart.png` written beside an entry
+    would otherwise point somewhere else.
+    """
+    return _RELATIVE_LINK.sub(lambda m: f'{m.group(1)}{urljoin(page_path, m.group(2))}"', html)
