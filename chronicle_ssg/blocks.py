@@ -243,8 +243,12 @@ def _render_update(self: Any, tokens: list[Token], idx: int, options: Any, env: 
     if token.nesting == -1:
         return "</section>\n"
     update: Update = token.meta["update"]
-    stamp = update.time.strftime("%-d %B %Y, %H:%M")
-    zone = update.time.strftime("%Z")
+    # show the site's local time even when the author wrote an explicit offset; the
+    # renderer's env carries the site timezone when markdown.py provides it
+    tz = env.get("timezone") if isinstance(env, dict) else None
+    when = update.time.astimezone(tz) if tz else update.time
+    stamp = when.strftime("%-d %B %Y, %H:%M")
+    zone = when.strftime("%Z")
     return (f'<section class="update" id="{update.id}" aria-labelledby="{update.id}-time">\n'
             f'<p class="update-time"><a href="#{update.id}" id="{update.id}-time">'
             f'<time datetime="{update.time.isoformat()}">{escape(stamp)}'

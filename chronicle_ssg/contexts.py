@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from chronicle_ssg.blocks import Update
 from chronicle_ssg.model import Entry, Page, Site, Term
 from chronicle_ssg.paths import join_url
 from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
@@ -81,6 +82,31 @@ class SiteView:
 
     def has(self, family: str) -> bool:
         return bool(getattr(self._site, family))
+
+    def local(self, when: dt.datetime) -> dt.datetime:
+        """A time in the site timezone (authors may write explicit offsets)."""
+        return when.astimezone(self.config.tz)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDay:
+    """A day of a live entry's updates, for the jump list."""
+
+    label: str
+    date: dt.date
+    updates: tuple[Update, ...]
+
+
+def update_days(entry: Entry, tz: dt.tzinfo) -> list[UpdateDay]:
+    """Group a live entry's updates by local day, keeping their order (newest first)."""
+    days: list[UpdateDay] = []
+    for update in entry.updates:
+        day = update.time.astimezone(tz).date()
+        if days and days[-1].date == day:
+            days[-1] = UpdateDay(days[-1].label, day, days[-1].updates + (update,))
+        else:
+            days.append(UpdateDay(f"{day:%A} {day.day} {MONTHS[day.month - 1]}", day, (update,)))
+    return days
 
 
 def _nav(site: Site) -> list[NavItem]:
@@ -154,6 +180,7 @@ def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
         backlinks=_entries(site, site.backlinks.get(entry.id, ())),
         related=_entries(site, site.related.get(entry.id, ())),
         series_entries=SiteView(site).series_of(entry),
+        update_days=update_days(entry, site.config.tz),
         description=entry.description or site.config.description, og_type="article",
         json_ld=entry_json_ld(entry, site, ctx["abs_url"]))
 
