@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin
 
@@ -42,6 +43,7 @@ def output_for(url_path: str) -> PurePosixPath:
     return PurePosixPath(rel)
 
 
+@lru_cache(maxsize=131072)  # pages link the same paths over and over
 def join_url(base_path: str, url_path: str) -> str:
     """Prefix a site path with the base path and percent-encode it for an href."""
     return quote(base_path.rstrip("/") + url_path, safe="/#?=&%:@!$'()*+,;~-._")

@@ -46,15 +46,38 @@ def make_environment(sources: SourceSet, site_root: Path, serve_mode: bool = Fal
         jinja2.PrefixLoader({"theme": jinja2.FileSystemLoader(str(theme_templates)),
                              "builtin": jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
     ])
+    # auto_reload off: a build never sees a template change, and serve makes a new
+    # environment when templates change; the check would cost a stat() per page.
     env = jinja2.Environment(
         loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        keep_trailing_newline=True, auto_reload=False)
     env.filters.update(FILTERS)
-    env.globals.update(chronicle_version=__version__)
+    env.globals.update(chronicle_version=__version__, cached_card=_card_cache())
     renderer = Renderer(env, site_root, {})
     renderer.template_digests.update(_template_digests(env, site_root))
     return renderer
+
+
+def _card_cache() -> Callable[..., Any]:
+    """`cached_card(entry)`: the `card` macro of _macros.html, rendered once per entry.
+
+    An entry's card is the same on every listing it appears on (home, archives, terms),
+    so listings join ready-made cards instead of re-running the macro ten times a page.
+    The key includes the card digest, so a changed entry gets a fresh card.
+    """
+    cards: dict[tuple[str, str, str, str], Any] = {}
+
+    @jinja2.pass_context
+    def cached_card(context: Any, entry: Entry, heading: str = "h2") -> Any:
+        key = (entry.id, entry.card_digest, heading, context["config"].base_url)
+        card = cards.get(key)
+        if card is None:
+            macro = context.environment.get_template("_macros.html").module.card
+            card = cards[key] = macro(entry, context["url"], context["site"], heading)
+        return card
+
+    return cached_card
 
 
 def _template_digests(env: jinja2.Environment, site_root: Path) -> dict[str, str]:
