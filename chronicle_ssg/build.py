@@ -238,8 +238,26 @@ def output_key(output_dir: Path, options: BuildOptions) -> str:
     return f"{output_dir}|{options.drafts}|{options.future}|{options.base_url}"
 
 
+@dataclass
+class BuildResult:
+    """A finished build and what a watcher needs to go on from it."""
+
+    loaded: LoadedSite
+    report: Any  #: write.WriteReport
+    renderer: Any  #: render.Renderer
+    signatures: dict[str, str]  #: output path -> route signature
+    files: dict[str, list]  #: output path -> [hash, size], as in the manifest
+
+
 def build(site_root: Path, output_dir: Path, options: BuildOptions,
           stats: Stats | None = None) -> tuple[LoadedSite, Any]:
+    """The whole pipeline; returns the site and the write report."""
+    result = build_site(site_root, output_dir, options, stats)
+    return result.loaded, result.report
+
+
+def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
+               stats: Stats | None = None, cache: BuildCache | None = None) -> BuildResult:
     """The whole pipeline; output/ is replaced only when every stage succeeded.
 
     With the cache, sources whose bytes did not change are not parsed again, and pages
@@ -251,7 +269,8 @@ def build(site_root: Path, output_dir: Path, options: BuildOptions,
     from chronicle_ssg.render import make_environment
     from chronicle_ssg.write import Staging
     stats = stats or Stats()
-    cache = load_cache(site_root) if options.use_cache else None
+    if cache is None and options.use_cache:
+        cache = load_cache(site_root)
     loaded = load_site(site_root, options, stats, cache)
     renderer = make_environment(loaded.sources, site_root)
     config_digest = f"{__version__}|{loaded.config.digest()}"
@@ -274,9 +293,10 @@ def build(site_root: Path, output_dir: Path, options: BuildOptions,
     stats.lap("write")
     if cache is not None:
         cache.signatures = {output_key(output_dir, options): new_signatures}
-        save_cache(site_root, cache)
+        if options.use_cache:
+            save_cache(site_root, cache)
         stats.lap("cache")
-    return loaded, report
+    return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files))
 
 
 def render_routes(renderer: Any, loaded: LoadedSite, routes: list[Route], staging: Any,

@@ -1,0 +1,47 @@
+// chronicle serve: reload on rebuild, keep the scroll position, show build errors.
+(function () {
+  "use strict";
+  var key = "chronicle-scroll:" + location.pathname;
+  var saved = sessionStorage.getItem(key);
+  if (saved !== null) {
+    sessionStorage.removeItem(key);
+    window.addEventListener("load", function () { window.scrollTo(0, parseInt(saved, 10) || 0); });
+  }
+  function overlay(error) {
+    var box = document.getElementById("chronicle-error-overlay");
+    if (!error) { if (box) { box.remove(); } return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "chronicle-error-overlay";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
+        "background:rgba(20,20,24,.94);color:#fff;font:14px/1.5 ui-monospace,monospace;padding:2rem";
+      document.body.appendChild(box);
+    }
+    box.textContent = "";
+    var title = document.createElement("h2");
+    title.textContent = "Build failed: the page shows the last good build";
+    title.style.cssText = "color:#ff8a80;font:700 18px system-ui,sans-serif";
+    var pre = document.createElement("pre");
+    pre.style.whiteSpace = "pre-wrap";
+    pre.textContent = error;
+    box.appendChild(title);
+    box.appendChild(pre);
+  }
+  function reloadStyles() {
+    var links = document.querySelectorAll('link[rel="stylesheet"]');
+    for (var i = 0; i < links.length; i++) {
+      var url = new URL(links[i].href);
+      url.searchParams.set("chronicle-reload", Date.now());
+      links[i].href = url.toString();
+    }
+  }
+  var source = new EventSource(document.currentScript.dataset.events);
+  source.addEventListener("reload", function () {
+    sessionStorage.setItem(key, String(window.scrollY));
+    location.reload();
+  });
+  source.addEventListener("css", function () { overlay(null); reloadStyles(); });
+  source.addEventListener("error-report", function (event) { overlay(JSON.parse(event.data).text); });
+  source.addEventListener("ok", function () { overlay(null); });
+}());

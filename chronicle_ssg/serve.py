@@ -1,0 +1,285 @@
+"""`chronicle serve` and `chronicle build --watch`: rebuild on change, reload browsers.
+
+The server serves output/ under the base path (pretty URLs, the site's 404.html, no
+path outside output/), and injects a small reload script into HTML responses only:
+the files on disk never contain it. Browsers listen on a Server-Sent Events stream;
+after a rebuild they reload (keeping their scroll position), or swap stylesheets when
+only CSS changed, or show an overlay with the error when the rebuild failed.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import posixpath
+import signal
+import sys
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from chronicle_ssg.build import BuildOptions
+from chronicle_ssg.errors import BuildFailed, ChronicleError
+from chronicle_ssg.render import BUILTIN_DIR
+
+EVENTS_PATH = "/__chronicle/events"
+SCRIPT_PATH = "/__chronicle/livereload.js"
+
+
+class Broadcaster:
+    """Hands each browser the latest event; a generation counter avoids lost wake-ups."""
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.generation = 0
+        self.event: tuple[str, str] = ("ok", "{}")
+        self.closed = False
+
+    def publish(self, name: str, data: dict | None = None) -> None:
+        with self.condition:
+            self.generation += 1
+            self.event = (name, json.dumps(data or {}))
+            self.condition.notify_all()
+
+    def wait(self, seen: int, timeout: float = 15.0) -> tuple[int, tuple[str, str] | None]:
+        with self.condition:
+            self.condition.wait_for(lambda: self.generation != seen or self.closed, timeout)
+            if self.generation == seen or self.closed:
+                return seen, None
+            return self.generation, self.event
+
+    def close(self) -> None:
+        with self.condition:
+            self.closed = True
+            self.condition.notify_all()
+
+
+def resolve_request(output_dir: Path, base_path: str, raw_path: str) -> Path | None:
+    """The file to serve for a request path, or None (missing, or outside output/)."""
+    path = unquote(urlsplit(raw_path).path, errors="strict")
+    if "\x00" in path or "\\" in path:
+        return None
+    if base_path:
+        if path == base_path:
+            path += "/"
+        if not path.startswith(base_path + "/"):
+            return None
+        path = path[len(base_path):]
+    parts = [p for p in path.split("/") if p]
+    if any(p in ("..", ".") for p in parts) or posixpath.isabs("".join(parts[:1])):
+        return None
+    candidate = output_dir.joinpath(*parts)
+    if path.endswith("/") or candidate.is_dir():
+        candidate = candidate / "index.html"
+    try:
+        real = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not real.is_relative_to(output_dir.resolve()) or not real.is_file():
+        return None
+    return real
+
+
+def inject_script(html: bytes, base_path: str) -> bytes:
+    """Add the reload script before </body> (serve mode only)."""
+    tag = (f'<script src="{base_path}{SCRIPT_PATH}" data-events="{base_path}{EVENTS_PATH}">'
+           f"</script>").encode()
+    index = html.rfind(b"</body>")
+    return html[:index] + tag + html[index:] if index >= 0 else html + tag
+
+
+def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "chronicle"
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet by default
+            pass
+
+        def do_HEAD(self) -> None:
+            self.do_GET(head=True)
+
+        def do_GET(self, head: bool = False) -> None:
+            path = urlsplit(self.path).path
+            if path == base_path + EVENTS_PATH:
+                return self.stream_events()
+            if path == base_path + SCRIPT_PATH:
+                return self.send_bytes(HTTPStatus.OK, (BUILTIN_DIR / "livereload.js").read_bytes(),
+                                       "text/javascript; charset=utf-8", head)
+            try:
+                target = resolve_request(output_dir, base_path, self.path)
+            except UnicodeDecodeError:
+                target = None
+            if target is None:
+                missing = output_dir / "404.html"
+                body = missing.read_bytes() if missing.is_file() else b"<h1>Not found</h1>"
+                return self.send_bytes(HTTPStatus.NOT_FOUND, inject_script(body, base_path),
+                                       "text/html; charset=utf-8", head)
+            body = target.read_bytes()
+            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if kind == "text/html":
+                body = inject_script(body, base_path)
+            if kind.startswith("text/") or kind in ("application/xml", "application/json",
+                                                    "application/javascript"):
+                kind += "; charset=utf-8"
+            self.send_bytes(HTTPStatus.OK, body, kind, head)
+
+        def send_bytes(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def stream_events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            seen = broadcaster.generation
+            name, data = broadcaster.event
+            try:
+                if name == "error-report":  # a page opened while the build is broken
+                    self.wfile.write(f"event: {name}\ndata: {data}\n\n".encode())
+                self.wfile.write(b": connected\n\n")
+                self.wfile.flush()
+                while not broadcaster.closed:
+                    seen, event = broadcaster.wait(seen)
+                    message = (f"event: {event[0]}\ndata: {event[1]}\n\n" if event
+                               else ": keep-alive\n\n")
+                    self.wfile.write(message.encode())
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                return
+            self.close_connection = True
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def bind_server(host: str, port: int, handler: type, tries: int = 10) -> _Server:
+    """Bind to the port, or the next free one (said clearly); port 0 picks any."""
+    last: OSError | None = None
+    for candidate in ([port] if port == 0 else range(port, port + tries)):
+        try:
+            server = _Server((host, candidate), handler)
+        except OSError as exc:
+            last = exc
+            continue
+        if candidate != port:
+            print(f"port {port} is in use; serving on port {candidate} instead", file=sys.stderr)
+        return server
+    raise ChronicleError(f"cannot listen on {host}:{port}: {last.strerror if last else ''}",
+                         hint="pass another --port, or --port 0 for any free port")
+
+
+def _report(exc: BuildFailed | ChronicleError) -> str:
+    return exc.format()
+
+
+def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadcaster | None,
+                 log: Callable[[str], None], stop: threading.Event) -> None:
+    """Rebuild after every batch of changes until stopped; errors keep the last good site."""
+    while not stop.is_set():
+        batch = watcher.next_batch()
+        if not batch:
+            continue
+        try:
+            delta = session.rebuild()
+        except (BuildFailed, ChronicleError) as exc:
+            text = _report(exc)
+            log(text)
+            if broadcaster:
+                broadcaster.publish("error-report", {"text": text})
+            continue
+        except Exception as exc:  # a bug must not kill the watcher; show it like an error
+            text = f"internal error: {type(exc).__name__}: {exc}"
+            log(text)
+            if broadcaster:
+                broadcaster.publish("error-report", {"text": text})
+            continue
+        log(f"rebuilt in {delta.seconds * 1000:.0f} ms: {delta.rendered} pages rendered, "
+            f"{len(delta.writes)} written, {len(delta.deletes)} removed")
+        if broadcaster:
+            broadcaster.publish("css" if delta.css_only else "reload" if not delta.empty else "ok",
+                                {"written": len(delta.writes)})
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = "127.0.0.1",
+          port: int = 8000, open_browser: bool = False) -> int:
+    """Build, serve and rebuild until Ctrl-C."""
+    from chronicle_ssg.session import SiteSession
+    from chronicle_ssg.watch import Watcher, watched_folders
+    session = SiteSession(site_root, output_dir, options)
+    result = session.start()
+    base_path = result.loaded.config.base_path
+    broadcaster = Broadcaster()
+    server = bind_server(host, port, make_handler(output_dir, base_path, broadcaster))
+    url = f"http://{host}:{server.server_address[1]}{base_path}/"
+    _log(f"built {len(result.loaded.site.entries)} entries; serving {url} (Ctrl-C to stop)")
+    watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
+    stop = threading.Event()
+    loop = threading.Thread(target=rebuild_loop, args=(session, watcher, broadcaster, _log, stop),
+                            daemon=True)
+    loop.start()
+    if open_browser:
+        import webbrowser
+        webbrowser.open(url)
+    return _run_until_interrupted(server.serve_forever, lambda: _shutdown(server, broadcaster, watcher, stop, loop))
+
+
+def _shutdown(server: _Server, broadcaster: Broadcaster, watcher: "Watcher",
+              stop: threading.Event, loop: threading.Thread) -> None:
+    stop.set()
+    broadcaster.close()
+    watcher.stop()
+    server.shutdown()
+    server.server_close()
+    loop.join(timeout=2)
+
+
+def _run_until_interrupted(run: Callable[[], None], shutdown: Callable[[], None]) -> int:
+    """Run in a thread; Ctrl-C or SIGTERM stops cleanly, without a traceback."""
+    done = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    worker = threading.Thread(target=lambda: (run(), done.set()), daemon=True)
+    worker.start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        shutdown()
+        _log("stopped")
+    return 0
+
+
+def watch_and_rebuild(site_root: Path, output_dir: Path, options: BuildOptions) -> int:
+    """`chronicle build --watch`: the rebuild loop without a server."""
+    from chronicle_ssg.session import SiteSession
+    from chronicle_ssg.watch import Watcher, watched_folders
+    session = SiteSession(site_root, output_dir, options)
+    result = session.start()
+    _log(f"built {len(result.loaded.site.entries)} entries into {output_dir}; watching (Ctrl-C to stop)")
+    watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
+    stop = threading.Event()
+    return _run_until_interrupted(lambda: rebuild_loop(session, watcher, None, _log, stop),
+                                  lambda: (stop.set(), watcher.stop()))
