@@ -131,8 +131,9 @@ def archive_routes(site: Site) -> list[Route]:
             links = (period_path(_as_tuple(keys[index - 1])) if index > 0 else None,
                      period_path(_as_tuple(keys[index + 1])) if index + 1 < len(keys) else None)
             extra: tuple[str, ...] = ()
-            if kind == "day":  # "on this day" in earlier years
-                extra = tuple(i for year in site.years if year < key_tuple[0]
+            if kind == "day":  # "on this day" in earlier years, the latest year first
+                extra = tuple(i for year in sorted(site.years, reverse=True)
+                              if year < key_tuple[0]
                               for i in site.days.get((year,) + key_tuple[1:], ()))
             routes += paginate(kind, period_path(key_tuple), groups[key], per_page,
                                subject="-".join(map(str, key_tuple)), period_links=links,

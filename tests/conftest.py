@@ -178,8 +178,8 @@ def texts(doc: lxml.html.HtmlElement, xpath: str) -> list[str]:
             for e in found]
 
 
-def hrefs(doc: lxml.html.HtmlElement, xpath: str = "//a") -> list[str]:
-    """The href of every element an XPath picks."""
+def hrefs(doc: lxml.html.HtmlElement, xpath: str = ".//a") -> list[str]:
+    """The href of every element an XPath picks (default: links below doc)."""
     return [e.get("href") for e in doc.xpath(xpath) if e.get("href") is not None]
 
 
