@@ -71,10 +71,21 @@ def route_signature(route: Route, site: Site, facts: SiteFacts, template_digest:
     return _hash(template_digest, config_digest, facts.nav, route, shown, linked, extra)
 
 
-def signatures(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, str],
-               config_digest: str) -> dict[str, str]:
-    """Signature of every route, keyed by output path."""
-    facts = site_facts(site, routes)
+def signatures(site: Site, routes: tuple[Route, ...] | list[Route],
+               template_digests: Mapping[str, str], config_digest: str,
+               facts: SiteFacts | None = None) -> dict[str, str]:
+    """Signature of each route, keyed by output path (facts: of the whole site's routes)."""
+    facts = facts or site_facts(site, tuple(routes))
     return {str(r.output): route_signature(r, site, facts, template_digests.get(r.template, ""),
                                            config_digest)
             for r in routes}
+
+
+def full_content_index(routes: tuple[Route, ...]) -> dict[str, tuple[Route, ...]]:
+    """Entry id -> the routes that show its whole body (its page, feeds)."""
+    index: dict[str, list[Route]] = {}
+    for route in routes:
+        if route.full_content:
+            for entry_id in route.entries:
+                index.setdefault(entry_id, []).append(route)
+    return {k: tuple(v) for k, v in index.items()}

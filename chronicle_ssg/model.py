@@ -146,6 +146,17 @@ class Site:
         older = self.entries[index + 1] if index + 1 < len(self.entries) else None
         return newer, older
 
+    def series_neighbours(self, entry_id: str) -> tuple[Entry | None, Entry | None]:
+        """(previous, next) part of the entry's series in reading order; (None, None) outside one."""
+        series = self.by_id[entry_id].series
+        parts = self.series.get(series, ()) if series else ()
+        if entry_id not in parts:
+            return None, None
+        at = parts.index(entry_id)
+        previous = self.by_id[parts[at - 1]] if at > 0 else None
+        following = self.by_id[parts[at + 1]] if at + 1 < len(parts) else None
+        return previous, following
+
 
 class _Fields:
     """Read front-matter fields, collecting errors that point at the key's line."""
@@ -343,7 +354,13 @@ _ROOT_LINK_RE = re.compile(r'((?:href|src)=")/(?!/)')
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    """Hash parts; strings go in as they are (repr of a long body would copy it twice)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        text = part if isinstance(part, str) else repr(part)
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
 
 
 def card_digest(entry: Entry) -> str:
@@ -547,3 +564,50 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
         corrections=tuple(corrections),
         recently_updated=tuple(e.id for e in updated[:config.recently_updated]),
         now=now)
+
+
+# --- the fast path of a rebuild: one entry edited, the shape of the site unchanged ---
+
+def refresh_entry(site: Site, entry: Entry) -> Entry | None:
+    """Finish an edited entry against the current site, or None when the edit changes
+    anything beyond its own page: what listings show (card digest), its terms, links to
+    other entries, quoted sources, corrections, aliases, or anchors others link to."""
+    from dataclasses import replace
+    old = site.by_id.get(entry.id)
+    if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled:
+        return None
+    if ([t.key for t in entry.tags], [t.key for t in entry.categories],
+            [t.key for t in entry.authors], entry.series and entry.series.key) != (
+            [t.key for t in old.tags], [t.key for t in old.categories],
+            [t.key for t in old.authors], old.series and old.series.key):
+        return None
+    if [r.target for r in entry.refs] != [r.target for r in old.refs] or entry.aliases != old.aliases:
+        return None
+    if [(q.source, q.id) for q in entry.quotes] != [(q.source, q.id) for q in old.quotes]:
+        return None
+    cited_ids = {r.fragment for i in site.backlinks.get(entry.id, ())
+                 for r in site.by_id[i].refs if r.fragment}
+    if not cited_ids <= set(entry.ids):
+        return None
+    errors: list[ChronicleError] = []
+    index = _ref_index(list(site.entries)) if entry.refs else {}
+    summary = rebase_relative_links(entry.summary_html, entry.path)
+    body, summary = _link_html(entry.id, entry.refs, (entry.body_html, summary), index,
+                               site.config.base_path, errors, None)
+    raise_collected(errors)
+    fresh = replace(entry, tags=old.tags, categories=old.categories, authors=old.authors,
+                    series=old.series, body_html=body, summary_html=summary)
+    fresh = replace(fresh, card_digest=card_digest(fresh), full_digest=full_digest(fresh))
+    if fresh.card_digest != old.card_digest or fresh.corrections != old.corrections:
+        return None
+    return fresh
+
+
+def replace_entry(site: Site, entry: Entry) -> Site:
+    """The same site with one entry's page content swapped (see refresh_entry)."""
+    from dataclasses import replace
+    entries = list(site.entries)
+    entries[site.position[entry.id]] = entry
+    by_id = dict(site.by_id)
+    by_id[entry.id] = entry
+    return replace(site, entries=tuple(entries), by_id=by_id)

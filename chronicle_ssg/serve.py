@@ -197,7 +197,7 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
         if not batch:
             continue
         try:
-            delta = session.rebuild()
+            delta = session.rebuild(batch)
         except (BuildFailed, ChronicleError) as exc:
             text = _report(exc)
             log(text)

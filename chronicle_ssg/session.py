@@ -49,6 +49,11 @@ class SiteSession:
     cache: BuildCache = field(default_factory=lambda: BuildCache(""))
     result: BuildResult | None = None
     template_stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _preparer: object = None
+    _index: dict = field(default_factory=dict)
+    _index_for: object = None
+    _facts_value: object = None
+    _facts_for: object = None
 
     @property
     def loaded(self) -> LoadedSite:
@@ -61,12 +66,68 @@ class SiteSession:
         self.template_stamps = _stamps(self.result.loaded.sources.templates)
         return self.result
 
-    def rebuild(self) -> Delta:
-        """Bring output/ up to date with the sources; raises BuildFailed, keeping state."""
+    def rebuild(self, changed: set[str] | None = None) -> Delta:
+        """Bring output/ up to date with the sources; raises BuildFailed, keeping state.
+
+        `changed` (paths from the watcher) allows the fast path: when only existing
+        entries' bodies changed, nothing is re-read or re-planned but those entries.
+        """
+        started = time.perf_counter()
+        if changed and self.result is not None:
+            delta = self._fast_rebuild(changed, started)
+            if delta is not None:
+                return delta
+        return self._full_rebuild(started)
+
+    def _fast_rebuild(self, changed: set[str], started: float) -> Delta | None:
+        from dataclasses import replace
+        from chronicle_ssg.build import Preparer, build_now
+        from chronicle_ssg.incremental import full_content_index, signatures
+        from chronicle_ssg.model import build_entry, is_page, refresh_entry, replace_entry
+        previous = self.result
+        assert previous is not None
+        loaded = previous.loaded
+        content_root = self.site_root / "content"
+        rels = []
+        for raw_path in sorted(changed):
+            path = Path(raw_path)
+            if not path.is_relative_to(content_root) or path.suffix != ".md" or not path.is_file():
+                return None
+            rel = path.relative_to(self.site_root).as_posix()
+            if rel not in loaded.prepared or is_page(loaded.prepared[rel].document):
+                return None
+            rels.append((path, rel))
+        if self._preparer is None or self._preparer.config is not loaded.config:
+            self._preparer = Preparer(loaded.config)
+        site, prepared = loaded.site, dict(loaded.prepared)
+        errors: list[ChronicleError] = []
+        stored = []
+        for path, rel in rels:
+            raw, stat = path.read_bytes(), path.stat()
+            try:
+                item = self._preparer.prepare(raw, PurePosixPath(rel))
+            except ChronicleError as exc:
+                raise BuildFailed([exc]) from None
+            entry = build_entry(item, loaded.config, build_now(), loaded.threads.get(rel, ()), errors)
+            if errors:
+                raise BuildFailed(errors)
+            fresh = refresh_entry(site, entry) if entry and rel in site.by_id else None
+            if fresh is None:
+                return None
+            site, prepared[rel] = replace_entry(site, fresh), item
+            stored.append((rel, (stat.st_mtime_ns, stat.st_size), raw, item))
+        for rel, stamp, raw, item in stored:
+            self.cache.store(rel, stamp, raw, item)
+        if self._index_for is not loaded.routes:
+            self._index, self._index_for = full_content_index(loaded.routes), loaded.routes
+        todo = list(dict.fromkeys(r for rel, _ in rels for r in self._index.get(rel, ())))
+        loaded = replace(loaded, site=site, prepared=prepared)
+        return self._render(loaded, previous.renderer, todo, previous.signatures, started)
+
+    def _full_rebuild(self, started: float) -> Delta:
         from chronicle_ssg import __version__
         from chronicle_ssg.incremental import signatures
         from chronicle_ssg.render import make_environment
-        started = time.perf_counter()
         previous = self.result
         if previous is None:
             self.start()
@@ -81,33 +142,53 @@ class SiteSession:
         new_signatures = signatures(loaded.site, loaded.routes, renderer.template_digests, config_digest)
         todo = [r for r in loaded.routes
                 if previous.signatures.get(str(r.output)) != new_signatures[str(r.output)]]
+        self.template_stamps = stamps
+        return self._render(loaded, renderer, todo, new_signatures, started)
+
+    def _render(self, loaded: LoadedSite, renderer: object, todo: list,
+                new_signatures: dict[str, str], started: float) -> Delta:
+        """Render `todo`, write what changed, delete what is gone, remember the new state.
+
+        `new_signatures is previous.signatures` marks the fast path: the set of routes and
+        the sources other than the edited entries are unchanged.
+        """
+        from chronicle_ssg import __version__
+        from chronicle_ssg.incremental import signatures
+        previous = self.result
+        assert previous is not None
         collector = _Collector(previous.files)
-        render_routes(renderer, loaded, todo, collector, 1, stats)
-        for static in loaded.sources.static:
-            rel = PurePosixPath(static.name)
-            old = previous.files.get(str(rel))
-            if old is None or old[1] != static.stamp[1] or static.stamp != _static_stamp(previous, static.name):
-                collector.put(rel, static.path.read_bytes())
-        produced = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
-        deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
-        files = {p: v for p, v in previous.files.items() if p in produced}
+        render_routes(renderer, loaded, todo, collector, 1, Stats())
+        if new_signatures is previous.signatures:
+            new_signatures = dict(previous.signatures)
+            new_signatures.update(signatures(
+                loaded.site, todo, renderer.template_digests,  # type: ignore[attr-defined]
+                f"{__version__}|{loaded.config.digest()}", self._facts(loaded)))
+            files = dict(previous.files)
+            deletes: frozenset[PurePosixPath] = frozenset()
+        else:
+            old_static = _stamps(previous.loaded.sources.static)
+            for static in loaded.sources.static:
+                if old_static.get(static.name) != static.stamp or static.name not in previous.files:
+                    collector.put(PurePosixPath(static.name), static.path.read_bytes())
+            produced = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
+            deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
+            files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
         apply_delta(self.output_dir, collector.writes, deletes)
         _write_manifest(self.output_dir, files)
         self.result = BuildResult(loaded, None, renderer, new_signatures, files)
-        self.template_stamps = stamps
         return Delta(collector.writes, deletes, len(todo), time.perf_counter() - started)
+
+    def _facts(self, loaded: LoadedSite) -> object:
+        """Site-wide digests; the fast path never changes them, so they are kept."""
+        from chronicle_ssg.incremental import site_facts
+        if self._facts_for is not loaded.routes:
+            self._facts_value, self._facts_for = site_facts(loaded.site, loaded.routes), loaded.routes
+        return self._facts_value
 
 
 def _stamps(sources: tuple) -> dict[str, tuple[int, int]]:
     return {s.name: s.stamp for s in sources}
-
-
-def _static_stamp(result: BuildResult, name: str) -> tuple[int, int] | None:
-    for static in result.loaded.sources.static:
-        if static.name == name:
-            return static.stamp
-    return None
 
 
 class _Collector:
