@@ -91,6 +91,8 @@ def walk_files(root: Path, site_root: Path, errors: list[ChronicleError]) -> lis
                     visit(path)
                 elif item.is_file():
                     found.append(path)
+                elif item.is_symlink():  # dangling: is_dir and is_file say no rather than raise
+                    raise OSError
             except OSError:  # a dangling or looping link
                 errors.append(UnsafePathError("broken or looping symlink", _loc(path, site_root)))
 
@@ -136,8 +138,22 @@ def discover_sources(site_root: Path, theme_name: str) -> SourceSet:
                          SourceKind.TEMPLATE, errors)
     static = _layered(site_root, [site_root / "static", theme_dir / "static"],
                       SourceKind.STATIC, errors)
+    check_case_collisions(static, errors)
     raise_collected(errors)
     return SourceSet(tuple(content), tuple(comments), templates, static, theme_dir)
+
+
+def check_case_collisions(files: tuple[SourceFile, ...], errors: list[ChronicleError]) -> None:
+    """Static names that differ only by case overwrite each other on case-insensitive hosts."""
+    by_key: dict[str, list[SourceFile]] = {}
+    for item in files:
+        by_key.setdefault(item.name.casefold(), []).append(item)
+    for clashing in by_key.values():
+        if len(clashing) > 1:
+            names = ", ".join(str(f.rel) for f in clashing)
+            errors.append(UnsafePathError(
+                f"file names differ only by case and collide on case-insensitive hosts: {names}",
+                SourceLocation(clashing[0].rel), hint="rename one of them"))
 
 
 def _layered(site_root: Path, folders: list[Path], kind: SourceKind,

@@ -1,0 +1,84 @@
+"""discover.py: which files are sources, in what order, and the symlink policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chronicle_ssg.discover import discover_sources, is_ignored_name
+from chronicle_ssg.errors import BuildFailed
+from conftest import make_site
+
+
+def rels(files) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(f.rel) for f in files]
+
+
+def test_content_is_sorted_and_split_by_kind(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {
+        "content/b.md": "x", "content/a/z.markdown": "x", "content/a.md": "x",
+        "content/a.comments.yaml": "x", "content/notes.txt": "x", "content/img.png": b"x",
+    })
+    sources = discover_sources(root, "default")
+    # sorted as paths, part by part (folder "a" before "a.md"), which is also walk order
+    assert rels(sources.content) == ["content/a/z.markdown", "content/a.md", "content/b.md"]
+    assert rels(sources.comments) == ["content/a.comments.yaml"]
+
+
+@pytest.mark.parametrize("name", [".hidden.md", "#draft.md#", ".#lock.md", "entry.md~",
+                                  ".entry.md.swp", "entry.md.tmp", "4913", "x___jb_tmp___"])
+def test_editor_temporaries_are_ignored(tmp_path: Path, name: str) -> None:
+    assert is_ignored_name(name)
+    root = make_site(tmp_path, {f"content/{name}": "x", "content/real.md": "x"})
+    assert rels(discover_sources(root, "default").content) == ["content/real.md"]
+
+
+def test_site_static_and_templates_override_the_theme(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"static/style.css": "mine", "templates/entry.html": "mine",
+                                "static/CNAME": "example.org"})
+    sources = discover_sources(root, "default")
+    static = {f.name: f for f in sources.static}
+    assert static["style.css"].path == root / "static/style.css"
+    assert static["CNAME"].path == root / "static/CNAME"
+    templates = {f.name: f for f in sources.templates}
+    assert templates["entry.html"].path == root / "templates/entry.html"
+    assert templates["base.html"].path.is_relative_to(sources.theme_dir)
+    assert [f.name for f in sources.static] == sorted(static)
+
+
+def test_symlink_inside_the_site_is_followed(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"shared/common.md": "x"})
+    (root / "content").mkdir()
+    (root / "content/common.md").symlink_to(root / "shared/common.md")
+    assert rels(discover_sources(root, "default").content) == ["content/common.md"]
+
+
+def test_symlinks_outside_and_loops_are_all_reported(tmp_path: Path) -> None:
+    (tmp_path / "outside.md").write_text("x")
+    root = make_site(tmp_path, {"content/ok.md": "x"})
+    (root / "content/leak.md").symlink_to(tmp_path / "outside.md")
+    (root / "content/sub").mkdir()
+    (root / "content/sub/up").symlink_to(root / "content", target_is_directory=True)
+    (root / "content/dangling.md").symlink_to(root / "content/nothing.md")
+    with pytest.raises(BuildFailed) as failure:
+        discover_sources(root, "default")
+    found = {(str(e.location.path), e.message) for e in failure.value.errors if e.location}
+    assert ("content/leak.md", "symlink points outside the site") in found
+    assert any(path.startswith("content/sub/up") and "loop" in message for path, message in found)
+    assert ("content/dangling.md", "broken or looping symlink") in found
+
+
+def test_unknown_theme_points_at_the_config(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"content/a.md": "x"})
+    with pytest.raises(BuildFailed) as failure:
+        discover_sources(root, "nope")
+    assert str(failure.value.errors[0].location) == "chronicle.toml"
+
+
+def test_static_names_differing_only_by_case_collide(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"static/Logo.png": b"1", "static/logo.png": b"2"})
+    with pytest.raises(BuildFailed) as failure:
+        discover_sources(root, "default")
+    message = failure.value.errors[0].format()
+    assert "static/Logo.png" in message and "static/logo.png" in message
