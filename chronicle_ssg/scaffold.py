@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from chronicle_ssg.config import load_config
 from chronicle_ssg.errors import ChronicleError
 from chronicle_ssg.slugs import slugify
 
@@ -49,12 +50,14 @@ def new_site(folder: Path) -> Path:
     folder = folder.absolute()
     if folder.exists() and any(folder.iterdir()):
         raise ChronicleError(f"{folder} is not empty", hint="choose a new folder name")
-    today = dt.date.today()
-    entry = folder / "content" / "entries" / f"{today:%Y-%m-%d}-hello-chronicle.md"
+    # the starter config's timezone is UTC; an entry dated later today would be "future"
+    # and left out of the first build, so the first entry is dated now, in UTC
+    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0, tzinfo=None)
+    entry = folder / "content" / "entries" / f"{now:%Y-%m-%d}-hello-chronicle.md"
     entry.parent.mkdir(parents=True)
     (folder / "content" / "pages").mkdir()
     (folder / "chronicle.toml").write_text(CONFIG, "utf-8")
-    entry.write_text(FIRST_ENTRY.format(date=f"{today:%Y-%m-%d} 09:00",
+    entry.write_text(FIRST_ENTRY.format(date=f"{now:%Y-%m-%d %H:%M}",
                                         path=entry.relative_to(folder).as_posix()), "utf-8")
     (folder / "content" / "pages" / "about.md").write_text(ABOUT, "utf-8")
     (folder / ".gitignore").write_text("output/\n.chronicle-cache/\n", "utf-8")
@@ -65,7 +68,9 @@ def new_entry(site_root: Path, title: str, now: dt.datetime | None = None) -> Pa
     """Write content/entries/YYYY/YYYY-MM-DD-slug.md with the front matter filled in."""
     if not (site_root / "chronicle.toml").is_file():
         raise ChronicleError(f"no chronicle.toml in {site_root}", hint="run it in a site folder or pass --source")
-    now = now or dt.datetime.now().replace(second=0, microsecond=0)
+    if now is None:  # the wall clock in the site's timezone, which naive dates are read in
+        now = dt.datetime.now(load_config(site_root).tz).replace(second=0, microsecond=0,
+                                                                tzinfo=None)
     slug = slugify(title) or "entry"
     path = site_root / "content" / "entries" / f"{now:%Y}" / f"{now:%Y-%m-%d}-{slug}.md"
     if path.exists():
