@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import (DEFAULT_CONFIG, build_site, build_to_disk, entry, make_site,
                             parse_html, texts)
 
@@ -116,6 +118,16 @@ def test_live_jump_list_and_comments_show_site_local_times(tmp_path: Path) -> No
     assert texts(doc, "//li[@id='comment-c1']//a[@class='comment-date']") == [
         "18 March 2025, 13:00 CET"]
     assert "13:30 CET" in texts(doc, "//span[@class='comment-edited']")[0]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "markdown.render_markdown renders with env={}: blocks._render_update converts to the site "
+    "timezone only once markdown.py passes env={'timezone': settings.timezone}"))
+def test_update_stamps_in_the_body_show_site_local_time(tmp_path: Path) -> None:
+    body = ":::: update 2025-03-18 20:15+00:00\nEvening, written in UTC.\n::::\n"
+    root = _site(tmp_path, {"content/2025-03-18-live.md": entry("Live", "2025-03-18 09:00", body)})
+    doc = build_site(root).html("2025/03/18/live/")
+    assert texts(doc, "//p[@class='update-time']") == ["18 March 2025, 21:15 CET"]
 
 
 def test_comment_roles_do_not_collide_with_theme_classes(tmp_path: Path) -> None:
