@@ -116,22 +116,29 @@ def _yaml_hint(problem: str) -> str | None:
 
 
 def _check_nodes(root: yaml.Node, rel: PurePosixPath, first_line: int) -> None:
+    """Refuse aliases and oversized documents before constructing any value.
+
+    An alias is the very node its anchor made, so its own mark points at the anchor; the
+    line reported is that of the key (or list) that uses it, which is what the author wrote.
+    """
     seen: set[int] = set()
-    stack = [root]
+    stack: list[tuple[yaml.Node, int]] = [(root, root.start_mark.line)]
     while stack:
-        node = stack.pop()
+        node, used_at = stack.pop()
         if id(node) in seen:
             raise FrontMatterError("YAML aliases (*name) are not supported in front matter",
-                                   SourceLocation(rel, first_line + node.start_mark.line),
+                                   SourceLocation(rel, first_line + used_at),
                                    hint="write the value out in full")
         seen.add(id(node))
         if len(seen) > MAX_YAML_NODES:
             raise FrontMatterError("front matter is too large", SourceLocation(rel, first_line))
+        # children are pushed in reverse so they are visited in document order: the
+        # anchor is met first and the alias second
         if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
+            for key, value in reversed(node.value):
+                stack.extend(((value, key.start_mark.line), (key, key.start_mark.line)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((item, node.start_mark.line) for item in reversed(node.value))
 
 
 def parse_data_file(raw: bytes, rel: PurePosixPath) -> tuple[Any, dict[str, int], str]:
