@@ -404,13 +404,21 @@ def _canonical_entries(entries: list[Entry]) -> list[Entry]:
     terms = _Terms()
     out = []
     for entry in sorted(entries, key=lambda e: e.id):
-        out.append(replace(
-            entry,
-            tags=tuple(terms.canonical("tag", t) for t in entry.tags),
-            categories=tuple(terms.canonical("category", t) for t in entry.categories),
-            authors=tuple(terms.canonical("author", t) for t in entry.authors),
-            series=terms.canonical("series", entry.series) if entry.series else None))
+        tags = tuple(terms.canonical("tag", t) for t in entry.tags)
+        categories = tuple(terms.canonical("category", t) for t in entry.categories)
+        authors = tuple(terms.canonical("author", t) for t in entry.authors)
+        series = terms.canonical("series", entry.series) if entry.series else None
+        same = _same_terms(tags, entry.tags) and _same_terms(categories, entry.categories) \
+            and _same_terms(authors, entry.authors) and _same_terms((series,), (entry.series,))
+        # most entries already spell their terms canonically: skip the costly copy
+        out.append(entry if same else replace(entry, tags=tags, categories=categories,
+                                              authors=authors, series=series))
     return out
+
+
+def _same_terms(canonical: tuple[Term | None, ...], given: tuple[Term | None, ...]) -> bool:
+    return all(c is g or (c is not None and g is not None and c.name == g.name and c.slug == g.slug)
+               for c, g in zip(canonical, given))
 
 
 def _ref_index(entries: list[Entry]) -> dict[str, list[Entry]]:
@@ -491,7 +499,9 @@ def _group(entries: tuple[Entry, ...], key: Any) -> dict[Any, tuple[str, ...]]:
     for entry in entries:
         for item in key(entry):
             groups[item].append(entry.id)
-    return {k: tuple(v) for k, v in sorted(groups.items())}
+    # Terms sort by their folded key; plain str() is much cheaper than dataclass ordering
+    order = sorted(groups, key=lambda k: k.key if isinstance(k, Term) else k)
+    return {k: tuple(groups[k]) for k in order}
 
 
 def _related(entries: tuple[Entry, ...], tags: Mapping[Term, tuple[str, ...]],

@@ -35,6 +35,7 @@ def normalise_url_path(path: str) -> str:
     return text if text.endswith("/") else text + "/"
 
 
+@lru_cache(maxsize=262144)  # rebuilds plan the same URLs again
 def output_for(url_path: str) -> PurePosixPath:
     """The file under output/ that serves a URL path (pretty URLs -> index.html)."""
     rel = url_path.lstrip("/")
