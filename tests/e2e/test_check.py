@@ -192,6 +192,12 @@ def test_check_an_existing_output_folder(tmp_path: Path, capsys: pytest.CaptureF
     assert ("content/2025-03-18-a.md", 8) in {(p["file"], p["line"]) for p in problems}
 
 
+def test_missing_output_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_site(tmp_path, {"content/2025-03-18-a.md": entry("A")})
+    assert main(["check", "--source", str(root), "--output", str(tmp_path / "none")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
 def test_build_strict_fails_on_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_site(tmp_path, {"content/2025-03-18-a.md": entry("A", body="Text [x](/nope/).")})
     assert main(["build", "--source", str(root), "--quiet"]) == 0
@@ -202,11 +208,14 @@ def test_build_strict_fails_on_problems(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_scanner_collects_ids_links_and_description() -> None:
-    scan = scan_page('<meta name="description" content=" d "><h2 id="x">X</h2><a name="y"></a>'
-                     '<a href="/a/">a</a><img src="b.png" srcset="c.png 1x, d.png 2x"><a>no href</a>'
+    scan = scan_page('<META NAME="description" content=" d "><h2 id="x">X</h2><a name=y></a>'
+                     '<a href="/a/?p=1&amp;q=2">a</a><img src="b.png" srcset="c.png 1x, d.png 2x">'
+                     "<a>no href</a><a title='x>y' href='/q/'>q</a><!-- <a href=\"/comment/\"> -->"
+                     '<script type="application/ld+json">{"x": "<a href=/in-script/>"}</script>'
                      '<p <broken')
     assert scan.ids == {"x", "y"}
-    assert scan.links == [("a", "/a/"), ("img", "b.png"), ("img", "c.png"), ("img", "d.png")]
+    assert scan.links == [("a", "/a/?p=1&q=2"), ("img", "b.png"), ("img", "c.png"),
+                          ("img", "d.png"), ("a", "/q/")]
     assert scan.description == "d"
 
 
