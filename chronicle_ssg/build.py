@@ -37,6 +37,8 @@ class Stats:
 
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    #: rendering time per template (in this process; worker processes are not counted)
+    template_seconds: dict[str, float] = field(default_factory=dict)
     _last: float = field(default_factory=time.perf_counter)
 
     def lap(self, stage: str) -> None:
@@ -175,11 +177,15 @@ class LoadedSite:
 
 
 def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None,
-              cache: BuildCache | None = None) -> LoadedSite:
+              cache: BuildCache | None = None,
+              discovered: tuple[SiteConfig, SourceSet] | None = None) -> LoadedSite:
     """Stages 1-4: sources to routes. Raises BuildFailed with every problem found."""
     stats = stats or Stats()
-    config = load_site_config(site_root, options)
-    sources = discover_sources(site_root, config.theme)
+    if discovered is None:
+        config = load_site_config(site_root, options)
+        sources = discover_sources(site_root, config.theme)
+    else:
+        config, sources = discovered
     stats.lap("discover")
     errors: list[ChronicleError] = []
     preparer = Preparer(config)
@@ -242,7 +248,7 @@ def output_key(output_dir: Path, options: BuildOptions) -> str:
 class BuildResult:
     """A finished build and what a watcher needs to go on from it."""
 
-    loaded: LoadedSite
+    loaded: LoadedSite | None  #: None when nothing changed and nothing was loaded
     report: Any  #: write.WriteReport
     renderer: Any  #: render.Renderer
     signatures: dict[str, str]  #: output path -> route signature
@@ -267,23 +273,38 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     from chronicle_ssg import __version__
     from chronicle_ssg.incremental import signatures
     from chronicle_ssg.render import make_environment
-    from chronicle_ssg.write import Staging
+    from chronicle_ssg.write import Staging, read_manifest
     stats = stats or Stats()
+    config = load_site_config(site_root, options)
+    sources = discover_sources(site_root, config.theme)
+    fingerprint = input_fingerprint(site_root, sources, output_dir, options)
+    if options.use_cache and cache is None:
+        unchanged = unchanged_build(site_root, output_dir, fingerprint)
+        if unchanged is not None:
+            stats.lap("discover")
+            return unchanged
     if cache is None and options.use_cache:
         cache = load_cache(site_root)
-    loaded = load_site(site_root, options, stats, cache)
+    loaded = load_site(site_root, options, stats, cache, (config, sources))
     renderer = make_environment(loaded.sources, site_root)
     config_digest = f"{__version__}|{loaded.config.digest()}"
     new_signatures = signatures(loaded.site, loaded.routes, renderer.template_digests, config_digest)
     old_signatures = cache.signatures.get(output_key(output_dir, options), {}) if cache else {}
     stats.lap("plan")
+    stale = [route for route in loaded.routes
+             if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]]
+    if not stale:
+        current = output_unchanged(loaded, output_dir)
+        if current is not None:
+            stats.lap("write")
+            return BuildResult(loaded, current, renderer, new_signatures,
+                               read_manifest(output_dir))
     staging = Staging(output_dir, site_root)
     try:
         for static in loaded.sources.static:
             staging.put(PurePosixPath(static.name), static.path.read_bytes())
-        todo = [route for route in loaded.routes
-                if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]
-                or not staging.keep(route.output)]
+        todo = stale + [route for route in loaded.routes
+                        if route not in stale and not staging.keep(route.output)]
         stats.counts["pages_kept"] = len(loaded.routes) - len(todo)
         render_routes(renderer, loaded, todo, staging, options.jobs, stats)
     except BaseException:
@@ -295,8 +316,84 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
         cache.signatures = {output_key(output_dir, options): new_signatures}
         if options.use_cache:
             save_cache(site_root, cache)
+            record_build(site_root, output_dir, fingerprint, loaded)
         stats.lap("cache")
     return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files))
+
+
+def output_unchanged(loaded: LoadedSite, output_dir: Path) -> Any:
+    """A WriteReport when output/ already holds exactly this site (no staging needed)."""
+    from chronicle_ssg.write import WriteReport, content_hash, read_manifest
+    old = read_manifest(output_dir)
+    expected = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
+    if set(old) != expected:
+        return None
+    for static in loaded.sources.static:
+        if content_hash(static.path.read_bytes()) != old[static.name][0]:
+            return None
+    for name, (_, size) in old.items():
+        try:
+            if (output_dir / name).stat().st_size != size:
+                return None
+        except OSError:
+            return None
+    return WriteReport(unchanged=len(old))
+
+
+def input_fingerprint(site_root: Path, sources: SourceSet, output_dir: Path,
+                      options: BuildOptions) -> str:
+    """A hash over every input's stamp, the config file, the options and the version."""
+    import hashlib
+    from chronicle_ssg import __version__
+    config = site_root / "chronicle.toml"
+    parts = [__version__, str(output_dir), repr(options), str(sources.theme_dir),
+             config.read_bytes().hex()]
+    for group in (sources.content, sources.comments, sources.templates, sources.static):
+        parts.extend(f"{s.rel}\x1f{s.stamp}" for s in group)
+    return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogateescape"),
+                           digest_size=16).hexdigest()
+
+
+def _last_build_file(site_root: Path) -> Path:
+    from chronicle_ssg.cache import CACHE_DIR
+    return site_root / CACHE_DIR / "last-build.json"
+
+
+def unchanged_build(site_root: Path, output_dir: Path, fingerprint: str) -> BuildResult | None:
+    """The no-op build: same inputs as last time, output/ untouched since, nothing due.
+
+    Returns a result without a loaded site, having read only stamps and two small files.
+    """
+    import json
+    from chronicle_ssg.write import MANIFEST, WriteReport, content_hash
+    try:
+        record = json.loads(_last_build_file(site_root).read_text("utf-8"))
+        manifest = (output_dir / MANIFEST).read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("fingerprint") != fingerprint \
+            or record.get("manifest") != content_hash(manifest):
+        return None
+    due = record.get("next_due")
+    if due is not None and build_now().timestamp() >= due:
+        return None  # a scheduled entry is due: it must be published now
+    files = json.loads(manifest).get("files", {})
+    return BuildResult(None, WriteReport(unchanged=len(files)), None, {}, files)
+
+
+def record_build(site_root: Path, output_dir: Path, fingerprint: str, loaded: LoadedSite) -> None:
+    """Remember this build's inputs so the next identical build can stop early."""
+    import json
+    from chronicle_ssg.write import MANIFEST, content_hash
+    due = loaded.site.next_due
+    try:
+        manifest = (output_dir / MANIFEST).read_bytes()
+        _last_build_file(site_root).write_text(json.dumps({
+            "fingerprint": fingerprint, "manifest": content_hash(manifest),
+            "next_due": due.timestamp() if due else None,
+            "entries": len(loaded.site.entries), "pages": len(loaded.routes)}))
+    except OSError:
+        pass
 
 
 def render_routes(renderer: Any, loaded: LoadedSite, routes: list[Route], staging: Any,
@@ -307,7 +404,11 @@ def render_routes(renderer: Any, loaded: LoadedSite, routes: list[Route], stagin
     errors: list[ChronicleError] = []
 
     def work(route: Route) -> Any:
-        return staging.stage(route.output, render_route(renderer, loaded.site, route, loaded.routes))
+        started = time.perf_counter()
+        data = render_route(renderer, loaded.site, route, loaded.routes)
+        seconds = stats.template_seconds
+        seconds[route.template] = seconds.get(route.template, 0.0) + time.perf_counter() - started
+        return staging.stage(route.output, data)
 
     for staged in map_items(work, routes, jobs, errors):
         if staged is not None:

@@ -105,28 +105,53 @@ def _output_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from chronicle_ssg.build import Stats, build
+    from chronicle_ssg.build import Stats, build_site
+    from chronicle_ssg.cache import BuildCache, load_cache
+    source, output, options = args.source.absolute(), _output_dir(args), _options(args)
     if args.watch:
         from chronicle_ssg.serve import watch_and_rebuild
-        return watch_and_rebuild(args.source.absolute(), _output_dir(args), _options(args))
+        return watch_and_rebuild(source, output, options)
     started = time.perf_counter()
     stats = Stats()
-    loaded, report = build(args.source.absolute(), _output_dir(args), _options(args), stats)
+    # --strict and --stats need the loaded site, so they skip the no-op shortcut
+    cache = None
+    if args.strict or args.stats:
+        cache = load_cache(source) if options.use_cache else BuildCache("")
+    result = build_site(source, output, options, stats, cache)
     if args.strict:
         from chronicle_ssg.check import check_output, format_problems
-        problems = check_output(loaded, _output_dir(args))
+        problems = check_output(result.loaded, output)
         if problems:
             print(format_problems(problems), file=sys.stderr)
             return 1
+    report = result.report
     if not args.quiet:
         elapsed = time.perf_counter() - started
-        print(f"built {len(loaded.site.entries)} entries, {len(loaded.routes)} pages: "
-              f"{report.written} written, {len(report.removed)} removed, "
-              f"{report.unchanged} unchanged in {elapsed:.2f} s -> {_output_dir(args)}")
+        if result.loaded is None:
+            print(f"nothing changed: {report.unchanged} files in {output} are up to date "
+                  f"({elapsed:.2f} s)")
+        else:
+            print(f"built {len(result.loaded.site.entries)} entries, {len(result.loaded.routes)} "
+                  f"pages: {report.written} written, {len(report.removed)} removed, "
+                  f"{report.unchanged} unchanged in {elapsed:.2f} s -> {output}")
     if args.stats:
-        for stage, seconds in stats.timings.items():
-            print(f"  {stage:<10} {seconds * 1000:8.1f} ms")
+        print(format_stats(stats, result))
     return 0
+
+
+def format_stats(stats, result) -> str:  # type: ignore[no-untyped-def]
+    """--stats: time per stage, pages per kind, cache use, slowest templates."""
+    from collections import Counter
+    lines = ["stage timings:"]
+    lines += [f"  {stage:<10} {seconds * 1000:9.1f} ms" for stage, seconds in stats.timings.items()]
+    kinds = Counter(route.kind for route in result.loaded.routes)
+    lines.append("pages by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    lines.append("counts: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.counts.items())))
+    if stats.template_seconds:
+        slowest = sorted(stats.template_seconds.items(), key=lambda kv: -kv[1])[:5]
+        lines.append("slowest templates: " + ", ".join(f"{name} {sec * 1000:.0f} ms"
+                                                      for name, sec in slowest))
+    return "\n".join(lines)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

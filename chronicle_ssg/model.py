@@ -135,6 +135,8 @@ class Site:
     corrections: tuple[tuple[str, blocks.Correction], ...]  #: newest first
     recently_updated: tuple[str, ...]
     now: dt.datetime
+    #: the date of the earliest scheduled entry left out: a build after it publishes more
+    next_due: dt.datetime | None = None
 
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
@@ -573,7 +575,9 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
         related=_related(ordered, tags, position, config.related_entries),
         corrections=tuple(corrections),
         recently_updated=tuple(e.id for e in updated[:config.recently_updated]),
-        now=now)
+        now=now,
+        next_due=min((e.date for e in entries if e.scheduled and not e.draft and not include_future),
+                     default=None))
 
 
 # --- the fast path of a rebuild: one entry edited, the shape of the site unchanged ---
