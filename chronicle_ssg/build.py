@@ -39,6 +39,7 @@ class Stats:
     counts: dict[str, int] = field(default_factory=dict)
     #: rendering time per template (in this process; worker processes are not counted)
     template_seconds: dict[str, float] = field(default_factory=dict)
+    progress: Any = None  #: a progress.Progress for long builds on a terminal
     _last: float = field(default_factory=time.perf_counter)
 
     def lap(self, stage: str) -> None:
@@ -86,7 +87,8 @@ class Preparer:
 
 
 def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[ChronicleError],
-                cache: BuildCache | None = None, jobs: int = 1) -> dict[str, Prepared]:
+                cache: BuildCache | None = None, jobs: int = 1,
+                progress: Any = None) -> dict[str, Prepared]:
     """Parse and render every Markdown source; cached ones are reused, the rest in parallel."""
     from chronicle_ssg.parallel import map_items
     cache = cache or BuildCache("")
@@ -102,7 +104,10 @@ def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[
             prepared[str(source.rel)] = value
         else:
             todo.append((source, raw))
-    results = map_items(lambda item: preparer.prepare(item[1], item[0].rel), todo, jobs, errors)
+    if progress:
+        progress.start("parsing", len(todo))
+    results = map_items(lambda item: preparer.prepare(item[1], item[0].rel), todo, jobs, errors,
+                        progress)
     for (source, raw), result in zip(todo, results):
         if result is not None:
             prepared[str(source.rel)] = result
@@ -192,7 +197,7 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     if cache is not None and cache.key != cache_key(preparer.settings.key()):
         cache.sources.clear()
         cache.key = cache_key(preparer.settings.key())
-    prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs)
+    prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs, stats.progress)
     threads = load_comments(sources.comments, config, errors, cache)
     if cache is not None:
         cache.prune({str(s.rel) for s in sources.content + sources.comments})
@@ -273,11 +278,12 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     from chronicle_ssg import __version__
     from chronicle_ssg.incremental import signatures
     from chronicle_ssg.render import make_environment
-    from chronicle_ssg.write import Staging, read_manifest
+    from chronicle_ssg.write import Staging, read_manifest, recover_interrupted
     stats = stats or Stats()
     config = load_site_config(site_root, options)
     sources = discover_sources(site_root, config.theme)
     fingerprint = input_fingerprint(site_root, sources, output_dir, options)
+    recover_interrupted(output_dir)  # even a no-op build clears what a killed build left
     if options.use_cache and cache is None:
         unchanged = unchanged_build(site_root, output_dir, fingerprint)
         if unchanged is not None:
@@ -410,7 +416,9 @@ def render_routes(renderer: Any, loaded: LoadedSite, routes: list[Route], stagin
         seconds[route.template] = seconds.get(route.template, 0.0) + time.perf_counter() - started
         return staging.stage(route.output, data)
 
-    for staged in map_items(work, routes, jobs, errors):
+    if stats.progress:
+        stats.progress.start("rendering", len(routes))
+    for staged in map_items(work, routes, jobs, errors, stats.progress):
         if staged is not None:
             staging.record(staged)
     raise_collected(_dedupe(errors))

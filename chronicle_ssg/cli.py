@@ -112,12 +112,17 @@ def cmd_build(args: argparse.Namespace) -> int:
         from chronicle_ssg.serve import watch_and_rebuild
         return watch_and_rebuild(source, output, options)
     started = time.perf_counter()
-    stats = Stats()
+    from chronicle_ssg.progress import Progress
+    stats = Stats(progress=None if args.quiet else Progress())
     # --strict and --stats need the loaded site, so they skip the no-op shortcut
     cache = None
     if args.strict or args.stats:
         cache = load_cache(source) if options.use_cache else BuildCache("")
-    result = build_site(source, output, options, stats, cache)
+    try:
+        result = build_site(source, output, options, stats, cache)
+    finally:
+        if stats.progress:
+            stats.progress.finish()
     if args.strict:
         from chronicle_ssg.check import check_output, format_problems
         problems = check_output(result.loaded, output)
@@ -128,8 +133,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         elapsed = time.perf_counter() - started
         if result.loaded is None:
-            print(f"nothing changed: {report.unchanged} files in {output} are up to date "
-                  f"({elapsed:.2f} s)")
+            print(f"nothing changed since the last build: 0 written, 0 removed, "
+                  f"{report.unchanged} unchanged in {elapsed:.2f} s -> {output}")
         else:
             print(f"built {len(result.loaded.site.entries)} entries, {len(result.loaded.routes)} "
                   f"pages: {report.written} written, {len(report.removed)} removed, "

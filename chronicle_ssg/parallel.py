@@ -67,22 +67,30 @@ def _run_slice(indices: range) -> _Outcome:
 
 
 def map_items(work: Callable[[Any], Any], items: Sequence[Any], jobs: int,
-              errors: list[ChronicleError]) -> list[Any]:
+              errors: list[ChronicleError], progress: Any = None) -> list[Any]:
     """[work(item) for item in items], across forked workers when it pays off.
 
     ChronicleErrors are collected into `errors` (the item's value is None); results
     keep the order of `items`.
     """
     jobs = job_count(jobs)
-    if jobs == 1 or len(items) < MIN_PARALLEL or not _can_fork():
-        outcome = _run_with(work, items, range(len(items)))
-        errors.extend(outcome.errors)
-        return outcome.values
+    serial = jobs == 1 or len(items) < MIN_PARALLEL or not _can_fork()
+    slices = _chunks(len(items), 25 if serial else jobs)  # serial: small slices for progress
     _SHARED.update(work=work, items=items)
+    outcomes = []
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs) as pool:
-            outcomes = pool.map(_run_slice, _chunks(len(items), jobs), chunksize=1)
+        if serial:
+            for indices in slices:
+                outcomes.append(_run_slice(indices))
+                if progress:
+                    progress.advance(len(indices))
+        else:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(jobs) as pool:
+                for outcome in pool.imap(_run_slice, slices, chunksize=1):
+                    outcomes.append(outcome)
+                    if progress:
+                        progress.advance(len(outcome.values))
     finally:
         _SHARED.clear()
     values: list[Any] = []
@@ -90,11 +98,3 @@ def map_items(work: Callable[[Any], Any], items: Sequence[Any], jobs: int,
         values.extend(outcome.values)
         errors.extend(outcome.errors)
     return values
-
-
-def _run_with(work: Callable[[Any], Any], items: Sequence[Any], indices: range) -> _Outcome:
-    _SHARED.update(work=work, items=items)
-    try:
-        return _run_slice(indices)
-    finally:
-        _SHARED.clear()
