@@ -15,6 +15,7 @@ _CYRILLIC = dict(zip(
 ))
 _EXTRA = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d"}
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_ASCII_NON_WORD = re.compile(r"[^a-z0-9]+")
 MAX_SLUG = 120
 
 
@@ -25,6 +26,8 @@ def slugify(text: str) -> str:
     Scripts with no transliteration (Greek, CJK...) keep their letters, which browsers
     show as-is and percent-encode on the wire.
     """
+    if text.isascii():  # the common case, and the same result as the general path
+        return _ASCII_NON_WORD.sub("-", text.lower()).strip("-")[:MAX_SLUG].rstrip("-")
     text = unicodedata.normalize("NFKC", text).casefold()
     out = []
     for char in text:
