@@ -160,20 +160,19 @@ def format_stats(stats, result) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """Every entry with date, status and URL; says which ones this build would leave out."""
     from chronicle_ssg.build import BuildOptions, load_site
     loaded = load_site(args.source.absolute(), BuildOptions(drafts=True, future=True))
     base = loaded.config.base_path
-    shown = 0
+    left_out = 0
     for entry in loaded.site.entries:
-        if (entry.draft and not args.drafts) or (entry.scheduled and not args.future and not entry.draft):
-            published = False
-        else:
-            published = True
-        status = entry.status if published or True else entry.status
-        print(f"{entry.date:%Y-%m-%d %H:%M}  {status:<9}  {base}{entry.path}  {entry.id}")
-        shown += 1
-    print(f"{shown} entries; drafts and scheduled entries are published only with "
-          "--drafts / --future", file=sys.stderr)
+        included = (not entry.draft or args.drafts) and (not entry.scheduled or args.future)
+        label = entry.status if entry.status == "published" else (
+            f"{entry.status}, will publish" if included else f"{entry.status}, left out")
+        left_out += not included
+        print(f"{entry.date:%Y-%m-%d %H:%M}  {label:<24}  {base}{entry.path}  {entry.id}")
+    print(f"{len(loaded.site.entries) - left_out} of {len(loaded.site.entries)} entries would be "
+          "published; --drafts and --future publish the others", file=sys.stderr)
     return 0
 
 

@@ -110,7 +110,9 @@ def update_days(entry: Entry, tz: dt.tzinfo) -> list[UpdateDay]:
 
 
 def _nav(site: Site) -> list[NavItem]:
-    items = [NavItem("Home", "/"), NavItem("Archives", "/archives/"), NavItem("Tags", "/tags/")]
+    items = [NavItem("Home", "/"), NavItem("Archives", "/archives/")]
+    if site.tags:  # /tags/ is written only when some entry has a tag
+        items.append(NavItem("Tags", "/tags/"))
     if site.categories:
         items.append(NavItem("Categories", "/categories/"))
     if site.sources:
@@ -180,6 +182,8 @@ def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
         backlinks=_entries(site, site.backlinks.get(entry.id, ())),
         related=_entries(site, site.related.get(entry.id, ())),
         series_entries=SiteView(site).series_of(entry),
+        series_prev=site.series_neighbours(entry.id)[0],
+        series_next=site.series_neighbours(entry.id)[1],
         update_days=update_days(entry, site.config.tz),
         description=entry.description or site.config.description, og_type="article",
         json_ld=entry_json_ld(entry, site, ctx["abs_url"]))

@@ -27,7 +27,7 @@ MORE_MARKER = "<!--more-->"
 RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "backlinks",
                           "related", "site-nav", "footnotes", "series", "entry-title"})
 #: bump when the HTML we produce changes, so cached renders are not reused
-MARKDOWN_VERSION = "1"
+MARKDOWN_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: in
                     settings: MarkdownSettings, update_order: str | None = None,
                     entry_date: dt.datetime | None = None) -> RenderedBody:
     """Render an entry body; errors carry the file and the line in the file."""
-    env: dict = {}
+    env: dict = {"timezone": settings.timezone}  # blocks show update times in it
     tokens = md.parse(text, env)
     walk = _Walk(rel, body_line, settings.timezone, entry_date)
     walk.run(tokens)

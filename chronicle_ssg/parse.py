@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -17,6 +18,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_YAML_NODES = 500_000
 
 
@@ -47,6 +49,12 @@ def decode_source(raw: bytes, rel: PurePosixPath) -> str:
         raise ContentError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
                            SourceLocation(rel, line),
                            hint="save the file as UTF-8 in your editor") from None
+    bad = _CONTROL.search(text)
+    if bad:  # XML (feeds, sitemap) cannot carry them, and no editor means to write them
+        line = text[:bad.start()].count("\n") + 1
+        raise ContentError(f"file contains the control character U+{ord(bad.group()):04X}",
+                           SourceLocation(rel, line),
+                           hint="remove it; it is invisible in most editors") from None
     if "\x00" in text:
         raise ContentError("file contains NUL bytes", SourceLocation(rel, text[:text.index("\x00")].count("\n") + 1),
                            hint="is this a binary file? only Markdown belongs in content/")
@@ -132,6 +140,10 @@ def _check_nodes(root: yaml.Node, rel: PurePosixPath, first_line: int) -> None:
         seen.add(id(node))
         if len(seen) > MAX_YAML_NODES:
             raise FrontMatterError("front matter is too large", SourceLocation(rel, first_line))
+        if isinstance(node, yaml.ScalarNode) and _CONTROL.search(node.value):
+            raise FrontMatterError("a value holds a control character (such as \\b or \\x1b)",
+                                   SourceLocation(rel, first_line + node.start_mark.line),
+                                   hint="remove it: pages and feeds cannot carry it")
         # children are pushed in reverse so they are visited in document order: the
         # anchor is met first and the alias second
         if isinstance(node, yaml.MappingNode):

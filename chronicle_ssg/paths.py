@@ -50,13 +50,13 @@ def join_url(base_path: str, url_path: str) -> str:
     return quote(base_path.rstrip("/") + url_path, safe="/#?=&%:@!$'()*+,;~-._")
 
 
-_RELATIVE_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//|/|#)([^"]*)"')
+_RELATIVE_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//|/)([^"]*)"')
 
 
 def rebase_relative_links(html: str, page_path: str) -> str:
     """Make relative href/src root-relative to page_path, so a fragment works on any page.
 
-    Summaries are shown on listing pages, where `img/chart.png` written beside an entry
-    would otherwise point somewhere else.
+    Summaries are shown on listing pages, where `img/chart.png` or `#note` written for
+    the entry's page would otherwise point somewhere else.
     """
     return _RELATIVE_LINK.sub(lambda m: f'{m.group(1)}{urljoin(page_path, m.group(2))}"', html)

@@ -175,8 +175,6 @@ def test_extra_front_matter_keys_reach_templates(tmp_path: Path) -> None:
     assert texts(doc, "//h1") == ["A"]
 
 
-@pytest.mark.xfail(reason="contexts._nav always links /tags/; it should only when site.tags",
-                   strict=True)
 def test_site_without_tags_has_no_broken_tags_link(tmp_path: Path) -> None:
     root = make_site(tmp_path, {"content/a.md": entry("A", "2025-01-01")})
     assert_site_ok(build_site(root))

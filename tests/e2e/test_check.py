@@ -219,8 +219,6 @@ def test_scanner_collects_ids_links_and_description() -> None:
     assert scan.description == "d"
 
 
-@pytest.mark.xfail(strict=True, reason="contexts.py puts /tags/ in the nav (and 404.html links "
-                   "it) although route.py writes /tags/ only when some entry has a tag")
 def test_site_without_tags_has_no_broken_links(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     root = make_bare_site(tmp_path, {"content/2025-03-18-a.md": entry("A")})

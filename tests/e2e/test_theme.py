@@ -120,9 +120,6 @@ def test_live_jump_list_and_comments_show_site_local_times(tmp_path: Path) -> No
     assert "13:30 CET" in texts(doc, "//span[@class='comment-edited']")[0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "markdown.render_markdown renders with env={}: blocks._render_update converts to the site "
-    "timezone only once markdown.py passes env={'timezone': settings.timezone}"))
 def test_update_stamps_in_the_body_show_site_local_time(tmp_path: Path) -> None:
     body = ":::: update 2025-03-18 20:15+00:00\nEvening, written in UTC.\n::::\n"
     root = _site(tmp_path, {"content/2025-03-18-live.md": entry("Live", "2025-03-18 09:00", body)})
