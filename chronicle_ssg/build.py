@@ -145,7 +145,15 @@ def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
 
 def model_site(config: SiteConfig, prepared: dict[str, Prepared],
                threads: dict[str, tuple[Comment, ...]], options: BuildOptions,
-               now: dt.datetime, errors: list[ChronicleError]) -> Site:
+               now: dt.datetime, errors: list[ChronicleError],
+               memo: dict[str, Any] | None = None) -> Site:
+    """Entries and pages from prepared sources, then the assembled site.
+
+    `memo` (kept by a serve session) remembers each entry built from the very same
+    prepared source, comments and config, so a rebuild only rebuilds what changed.
+    """
+    memo = {} if memo is None else memo
+    config_key = config.digest()
     entries: list[Entry] = []
     pages: list[Page] = []
     for entry_id in sorted(prepared):
@@ -155,8 +163,15 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
             if page:
                 pages.append(page)
         else:
-            entry = build_entry(item, config, now, threads.get(entry_id, ()), errors)
+            thread = threads.get(entry_id, ())
+            hit = memo.get(entry_id)
+            if hit and hit[0] is item and hit[1] is thread and hit[2] == config_key \
+                    and hit[3].scheduled == (hit[3].date > now):
+                entries.append(hit[3])
+                continue
+            entry = build_entry(item, config, now, thread, errors)
             if entry:
+                memo[entry_id] = (item, thread, config_key, entry)
                 entries.append(entry)
     orphans = sorted(set(threads) - set(prepared))
     for orphan in orphans:
@@ -165,7 +180,12 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
             SourceLocation(PurePosixPath(orphan[:-3] + COMMENTS_SUFFIX)),
             hint=f"name it after its entry: {PurePosixPath(orphan).stem}{COMMENTS_SUFFIX}"))
     raise_collected(errors)
-    return assemble_site(config, entries, pages, now, options.drafts, options.future)
+    for stale in set(memo) - set(prepared) - {""}:
+        del memo[stale]
+    finished = memo.setdefault("", {})  # entry id -> (entry, the same with digests)
+    for stale in set(finished) - set(prepared):
+        del finished[stale]
+    return assemble_site(config, entries, pages, now, options.drafts, options.future, finished)
 
 
 @dataclass
@@ -183,7 +203,8 @@ class LoadedSite:
 
 def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None,
               cache: BuildCache | None = None,
-              discovered: tuple[SiteConfig, SourceSet] | None = None) -> LoadedSite:
+              discovered: tuple[SiteConfig, SourceSet] | None = None,
+              memo: dict[str, Any] | None = None) -> LoadedSite:
     """Stages 1-4: sources to routes. Raises BuildFailed with every problem found."""
     stats = stats or Stats()
     if discovered is None:
@@ -203,7 +224,7 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
         cache.prune({str(s.rel) for s in sources.content + sources.comments})
         stats.counts["cache_hits"], stats.counts["cache_misses"] = cache.hits, cache.misses
     stats.lap("parse")
-    site = model_site(config, prepared, threads, options, build_now(), errors)
+    site = model_site(config, prepared, threads, options, build_now(), errors, memo)
     stats.lap("model")
     routes = plan_routes(site)
     stats.lap("route")

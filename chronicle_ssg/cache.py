@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from chronicle_ssg import __version__
 from chronicle_ssg.dates import load_timezone
 
 CACHE_DIR = ".chronicle-cache"
+RACY_NS = 2_000_000_000  #: stamps younger than this are checked by content hash
 MAGIC = b"chronicle-cache\n"
 _ALLOWED_MODULES = ("chronicle_ssg.", "datetime", "pathlib")
 _ALLOWED_BUILTINS = {"set", "frozenset", "tuple", "list", "dict", "int", "str", "float", "bool",
@@ -81,6 +83,10 @@ class BuildCache:
         return None, raw
 
     def store(self, rel: str, stamp: tuple[int, int], raw: bytes, value: Any) -> None:
+        # A file changed again within the file system's timestamp granularity can keep
+        # its stamp ("racy git"): a stamp this fresh is not trusted, the hash decides.
+        if time.time_ns() - stamp[0] < RACY_NS:
+            stamp = (0, -1)
         self.sources[rel] = SourceCacheEntry(stamp, hashlib.sha256(raw).hexdigest(), value)
 
     def prune(self, keep: set[str]) -> None:

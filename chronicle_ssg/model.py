@@ -530,9 +530,23 @@ def _related(entries: tuple[Entry, ...], tags: Mapping[Term, tuple[str, ...]],
     return related
 
 
+def _with_digests(entry: Entry, finished: dict[str, tuple[Entry, Entry]] | None) -> Entry:
+    """The entry with its digests; a serve session remembers them per unchanged entry."""
+    from dataclasses import replace
+    if finished is not None:
+        hit = finished.get(entry.id)
+        if hit and hit[0] is entry:
+            return hit[1]
+    done = replace(entry, card_digest=card_digest(entry), full_digest=full_digest(entry))
+    if finished is not None:
+        finished[entry.id] = (entry, done)
+    return done
+
+
 def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
                   now: dt.datetime, include_drafts: bool = False,
-                  include_future: bool = False) -> Site:
+                  include_future: bool = False,
+                  finished: dict[str, tuple[Entry, Entry]] | None = None) -> Site:
     """Filter, sort and index the entries; resolve cross-references. Raises BuildFailed."""
     from dataclasses import replace
     errors: list[ChronicleError] = []
@@ -542,7 +556,7 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
     pages = [p for p in pages if include_drafts or not p.draft]
     visible, pages, cited_by = _resolve_refs(visible, pages, config, errors)
     raise_collected(errors)
-    visible = [replace(e, card_digest=card_digest(e), full_digest=full_digest(e)) for e in visible]
+    visible = [_with_digests(e, finished) for e in visible]
     ordered = tuple(sorted(visible, key=lambda e: (e.date, e.id), reverse=True))
     position = {e.id: i for i, e in enumerate(ordered)}
     by_id = {e.id: e for e in ordered}

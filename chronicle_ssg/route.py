@@ -69,6 +69,7 @@ class Route:
     #: period routes: (previous period path, next period path) with entries
     period_links: tuple[str | None, str | None] = (None, None)
     full_content: bool = False  #: feeds and entry pages show whole bodies
+    shape: str = ""  #: the role of each neighbour (entry pages), part of the signature
 
 
 def _route(kind: str, path: str, **fields: object) -> Route:
@@ -98,14 +99,17 @@ def entry_routes(site: Site) -> list[Route]:
     routes = []
     for entry in site.entries:
         newer, older = site.neighbours(entry.id)
-        linked = [e.id for e in (newer, older) if e]
-        linked += site.backlinks.get(entry.id, ())
-        linked += site.related.get(entry.id, ())
-        if entry.series:
-            linked += site.series[entry.series]
+        roles = {"newer": (newer.id,) if newer else (), "older": (older.id,) if older else (),
+                 "backlinks": site.backlinks.get(entry.id, ()),
+                 "related": site.related.get(entry.id, ()),
+                 "series": site.series[entry.series] if entry.series else ()}
+        linked = [i for ids in roles.values() for i in ids]
+        # the same entry may appear in several roles; `shape` keeps which is which, so
+        # the signature changes when, say, a related entry starts citing this one
+        shape = ";".join(f"{role}={','.join(ids)}" for role, ids in roles.items() if ids)
         routes.append(_route("entry", entry.path, subject=entry.id, title=entry.title,
                              entries=(entry.id,), neighbours=tuple(dict.fromkeys(linked)),
-                             full_content=True))
+                             full_content=True, shape=shape))
         routes += [_route("alias", alias, subject=entry.id, title=entry.title,
                           neighbours=(entry.id,)) for alias in entry.aliases]
     return routes

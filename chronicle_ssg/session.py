@@ -54,6 +54,7 @@ class SiteSession:
     _index_for: object = None
     _facts_value: object = None
     _facts_for: object = None
+    _memo: dict = field(default_factory=dict)  #: model_site's memo of built entries
 
     @property
     def loaded(self) -> LoadedSite:
@@ -133,7 +134,7 @@ class SiteSession:
             self.start()
             return Delta({}, frozenset(), len(self.loaded.routes), time.perf_counter() - started)
         stats = Stats()
-        loaded = load_site(self.site_root, self.options, stats, self.cache)
+        loaded = load_site(self.site_root, self.options, stats, self.cache, memo=self._memo)
         stamps = _stamps(loaded.sources.templates)
         renderer = previous.renderer
         if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir:
