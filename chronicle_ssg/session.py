@@ -121,7 +121,7 @@ class SiteSession:
             self.cache.store(rel, stamp, raw, item)
         if self._index_for is not loaded.routes:
             self._index, self._index_for = full_content_index(loaded.routes), loaded.routes
-        todo = list(dict.fromkeys(r for rel, _ in rels for r in self._index.get(rel, ())))
+        todo = list(dict.fromkeys(r for _, rel in rels for r in self._index.get(rel, ())))
         loaded = replace(loaded, site=site, prepared=prepared)
         return self._render(loaded, previous.renderer, todo, previous.signatures, started)
 
