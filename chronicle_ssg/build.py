@@ -18,7 +18,7 @@ from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, assemble_site, build_entry,
                                  build_page, is_page, _slug_and_date, _Fields)
 from chronicle_ssg.parse import parse_data_file, parse_document
-from chronicle_ssg.route import Route, plan_routes
+from chronicle_ssg.route import Route, check_static_conflicts, plan_routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +178,8 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
         errors.append(ContentError(
             "comments file has no entry beside it",
             SourceLocation(PurePosixPath(orphan[:-3] + COMMENTS_SUFFIX)),
-            hint=f"name it after its entry: {PurePosixPath(orphan).stem}{COMMENTS_SUFFIX}"))
+            hint="name it after its entry: the entry's file name with .md replaced by "
+                 f"{COMMENTS_SUFFIX}, in the same folder"))
     raise_collected(errors)
     for stale in set(memo) - set(prepared) - {""}:
         del memo[stale]
@@ -227,6 +228,7 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     site = model_site(config, prepared, threads, options, build_now(), errors, memo)
     stats.lap("model")
     routes = plan_routes(site)
+    check_static_conflicts(routes, (s.name for s in sources.static))
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes)
 
@@ -320,13 +322,13 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     stats.lap("plan")
     stale = [route for route in loaded.routes
              if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]]
-    if not stale:
+    if not stale and options.use_cache:
         current = output_unchanged(loaded, output_dir)
         if current is not None:
             stats.lap("write")
             return BuildResult(loaded, current, renderer, new_signatures,
                                read_manifest(output_dir))
-    staging = Staging(output_dir, site_root)
+    staging = Staging(output_dir, site_root, trust_manifest=options.use_cache)
     try:
         for static in loaded.sources.static:
             staging.put(PurePosixPath(static.name), static.path.read_bytes())

@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `chronicle list | head`: the reader left, that is fine
+        sys.stderr.close()
+        return 0
 
 
 def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]

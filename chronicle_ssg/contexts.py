@@ -60,6 +60,8 @@ class SiteView:
         self.language = site.config.language
         self.settings = site.config.theme_settings
         self.entry_count = len(site.entries)
+        #: when the build ran (SOURCE_DATE_EPOCH when set); shown only if build_timestamp
+        self.built = site.now if site.config.build_timestamp else None
 
     def entry(self, entry_id: str) -> Entry:
         return self._site.by_id[entry_id]

@@ -103,6 +103,9 @@ def load_yaml(text: str, rel: PurePosixPath, first_line: int = 1) -> tuple[Any, 
                                hint=_yaml_hint(problem)) from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"invalid YAML: {exc}", SourceLocation(rel, first_line)) from None
+    except (ValueError, OverflowError) as exc:  # e.g. date: 2025-13-45 is YAML but no date
+        raise FrontMatterError(f"invalid value: {exc}", SourceLocation(rel, _bad_value_line(node, first_line)),
+                               hint="use a real date such as 2025-03-18") from None
     finally:
         loader.dispose()
     key_lines = {}
@@ -113,6 +116,24 @@ def load_yaml(text: str, rel: PurePosixPath, first_line: int = 1) -> tuple[Any, 
                 for number, item in enumerate(value_node.value):
                     key_lines[f"{key_node.value}.{number}"] = first_line + item.start_mark.line
     return value, key_lines
+
+
+def _bad_value_line(node: yaml.Node | None, first_line: int) -> int:
+    """The line of the first timestamp-looking scalar that is not a real date."""
+    import datetime as dt
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(v for _, v in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif current.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                dt.date.fromisoformat(current.value[:10])
+            except ValueError:
+                return first_line + current.start_mark.line
+    return first_line
 
 
 def _yaml_hint(problem: str) -> str | None:

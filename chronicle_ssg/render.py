@@ -87,12 +87,12 @@ def _template_digests(env: jinja2.Environment, site_root: Path) -> dict[str, str
     refs: dict[str, set[str] | None] = {}
     for name in names:
         try:
-            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
         except jinja2.TemplateNotFound:
             continue
         own[name] = hashlib.sha256(source.encode()).hexdigest()
         try:
-            found = set(jinja2.meta.find_referenced_templates(env.parse(source)))
+            found = set(jinja2.meta.find_referenced_templates(env.parse(source, name, filename)))
             refs[name] = None if None in found else {n for n in found if n}
         except jinja2.TemplateSyntaxError as exc:
             raise _syntax_error(exc, site_root) from None

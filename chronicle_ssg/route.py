@@ -234,3 +234,18 @@ def _describe(route: Route) -> str:
     if route.kind == "alias":
         return f"alias in {route.subject}"
     return f"the {route.kind} page {route.path}"
+
+
+def check_static_conflicts(routes: Iterable[Route], static_names: Iterable[str]) -> None:
+    """A static file at a path the build writes would be silently replaced: refuse it."""
+    written = {str(r.output).casefold(): r for r in routes}
+    errors: list[ChronicleError] = []
+    for name in sorted(static_names):
+        route = written.get(name.casefold())
+        if route is not None:
+            errors.append(RouteConflict(
+                f"static file {name} is at the same path as the {route.kind} page {route.path}",
+                SourceLocation(PurePosixPath("static") / name),
+                hint="rename or move the static file; generated pages cannot be overridden "
+                     "by static files (override the template instead)"))
+    raise_collected(errors)

@@ -101,11 +101,14 @@ class Staging:
     intact) means link, else write. `finish` swaps only when something changed.
     """
 
-    def __init__(self, output_dir: Path, site_root: Path) -> None:
+    def __init__(self, output_dir: Path, site_root: Path, trust_manifest: bool = True) -> None:
         check_output_dir(output_dir, site_root)
         recover_interrupted(output_dir)
         self.output_dir = output_dir
         self.old = read_manifest(output_dir) if output_dir.is_dir() else {}
+        #: False (--no-cache): an old file is reused only if its bytes are really equal,
+        #: so a file edited by hand in output/ is put right
+        self.trust_manifest = trust_manifest
         self.files: dict[str, list] = {}
         self.added: list[str] = []
         self.changed: list[str] = []
@@ -120,13 +123,21 @@ class Staging:
         name, digest = str(rel), content_hash(data)
         target = _prepare(self.path, rel, self._made)
         previous = self.old.get(name)
-        if previous and previous[0] == digest and _intact(self.output_dir / name, previous[1]):
+        if previous and previous[0] == digest and self._same(name, previous[1], data):
             _link_or_copy(self.output_dir / name, target)
             status = "same"
         else:
             target.write_bytes(data)
             status = "changed" if previous else "added"
         return StagedFile(name, digest, len(data), status)
+
+    def _same(self, name: str, size: int, data: bytes) -> bool:
+        if self.trust_manifest:
+            return _intact(self.output_dir / name, size)
+        try:
+            return (self.output_dir / name).read_bytes() == data
+        except OSError:
+            return False
 
     def record(self, staged: "StagedFile") -> None:
         """Account for a staged file in the manifest and the change summary."""
@@ -144,7 +155,7 @@ class Staging:
         """Reuse the previous build's file unread; False when it is missing or damaged."""
         name = str(rel)
         previous = self.old.get(name)
-        if not previous or not _intact(self.output_dir / name, previous[1]):
+        if not previous or not self.trust_manifest or not _intact(self.output_dir / name, previous[1]):
             return False
         _link_or_copy(self.output_dir / name, _prepare(self.path, rel, self._made))
         self.files[name] = previous
