@@ -36,8 +36,8 @@ class SiteFacts:
 def site_facts(site: Site, routes: tuple[Route, ...]) -> SiteFacts:
     """Compute the site-wide digests once per site."""
     nav = _hash([(p.title, p.path, p.extra.get("hide_from_nav")) for p in site.pages],
-                bool(site.categories), bool(site.sources), bool(site.corrections),
-                len(site.entries))
+                bool(site.tags), bool(site.categories), bool(site.sources),
+                bool(site.corrections))
     families = {name: _hash([(t.key, t.name, t.slug, len(ids)) for t, ids in groups.items()])
                 for name, groups in (("tags", site.tags), ("categories", site.categories),
                                      ("authors", site.authors), ("series", site.series),
@@ -58,7 +58,7 @@ def route_signature(route: Route, site: Site, facts: SiteFacts, template_digest:
              for i in route.entries]
     linked = [by_id[i].card_digest if i in by_id else i for i in route.neighbours]
     extra: object = None
-    if route.kind in ("terms", "term", "series"):
+    if route.kind == "terms":  # an index shows every term with its count
         extra = facts.families.get(route.family)
     elif route.kind == "source":
         extra = facts.sources.get(route.subject)

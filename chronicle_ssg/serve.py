@@ -9,6 +9,7 @@ only CSS changed, or show an overlay with the error when the rebuild failed.
 
 from __future__ import annotations
 
+import html
 import json
 import mimetypes
 import os
@@ -29,6 +30,8 @@ from chronicle_ssg.render import BUILTIN_DIR
 
 EVENTS_PATH = "/__chronicle/events"
 SCRIPT_PATH = "/__chronicle/livereload.js"
+#: Python's own table only: /etc/mime.types differs between machines
+MIME_TYPES = mimetypes.MimeTypes(filenames=())
 
 
 class Broadcaster:
@@ -74,7 +77,7 @@ def resolve_request(output_dir: Path, base_path: str, raw_path: str) -> Path | N
     if any(p in ("..", ".") for p in parts) or posixpath.isabs("".join(parts[:1])):
         return None
     candidate = output_dir.joinpath(*parts)
-    if path.endswith("/") or candidate.is_dir():
+    if path.endswith("/") or candidate.is_dir():  # the handler redirects folders to "/"
         candidate = candidate / "index.html"
     try:
         real = candidate.resolve(strict=True)
@@ -85,12 +88,22 @@ def resolve_request(output_dir: Path, base_path: str, raw_path: str) -> Path | N
     return real
 
 
-def inject_script(html: bytes, base_path: str) -> bytes:
+def inject_script(page: bytes, base_path: str) -> bytes:
     """Add the reload script before </body> (serve mode only)."""
-    tag = (f'<script src="{base_path}{SCRIPT_PATH}" data-events="{base_path}{EVENTS_PATH}">'
+    base = html.escape(base_path, quote=True)
+    tag = (f'<script src="{base}{SCRIPT_PATH}" data-events="{base}{EVENTS_PATH}">'
            f"</script>").encode()
-    index = html.rfind(b"</body>")
-    return html[:index] + tag + html[index:] if index >= 0 else html + tag
+    index = page.rfind(b"</body>")
+    return page[:index] + tag + page[index:] if index >= 0 else page + tag
+
+
+def content_type(name: str) -> str:
+    """The Content-Type for a file name; text types say UTF-8."""
+    kind = MIME_TYPES.guess_type(name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind in ("application/xml", "application/json",
+                                            "application/javascript", "image/svg+xml"):
+        kind += "; charset=utf-8"
+    return kind
 
 
 def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> type:
@@ -120,14 +133,21 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> 
                 body = missing.read_bytes() if missing.is_file() else b"<h1>Not found</h1>"
                 return self.send_bytes(HTTPStatus.NOT_FOUND, inject_script(body, base_path),
                                        "text/html; charset=utf-8", head)
+            if target.name == "index.html" and not path.endswith(("/", "/index.html")):
+                query = urlsplit(self.path).query
+                return self.redirect(path + "/" + (f"?{query}" if query else ""))
             body = target.read_bytes()
-            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            if kind == "text/html":
+            kind = content_type(target.name)
+            if kind.startswith("text/html"):
                 body = inject_script(body, base_path)
-            if kind.startswith("text/") or kind in ("application/xml", "application/json",
-                                                    "application/javascript"):
-                kind += "; charset=utf-8"
             self.send_bytes(HTTPStatus.OK, body, kind, head)
+
+        def redirect(self, location: str) -> None:
+            """A folder asked for without its slash: relative links need the slash."""
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def send_bytes(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
             self.send_response(status)
@@ -185,8 +205,10 @@ def bind_server(host: str, port: int, handler: type, tries: int = 10) -> _Server
                          hint="pass another --port, or --port 0 for any free port")
 
 
-def _report(exc: BuildFailed | ChronicleError) -> str:
-    return exc.format()
+def _report(exc: BuildFailed | ChronicleError) -> dict[str, object]:
+    """The overlay's payload: the terminal's text, and each error's file, line and message."""
+    errors = exc.errors if isinstance(exc, BuildFailed) else [exc]
+    return {"text": exc.format(), "errors": [e.to_dict() for e in errors]}
 
 
 def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadcaster | None,
@@ -199,10 +221,10 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
         try:
             delta = session.rebuild(batch)
         except (BuildFailed, ChronicleError) as exc:
-            text = _report(exc)
-            log(text)
+            report = _report(exc)
+            log(str(report["text"]))
             if broadcaster:
-                broadcaster.publish("error-report", {"text": text})
+                broadcaster.publish("error-report", report)
             continue
         except Exception as exc:  # a bug must not kill the watcher; show it like an error
             text = f"internal error: {type(exc).__name__}: {exc}"
@@ -210,11 +232,13 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
             if broadcaster:
                 broadcaster.publish("error-report", {"text": text})
             continue
+        watcher.watch(session.loaded.sources.theme_dir)  # chronicle.toml may name another theme
         log(f"rebuilt in {delta.seconds * 1000:.0f} ms: {delta.rendered} pages rendered, "
             f"{len(delta.writes)} written, {len(delta.deletes)} removed")
         if broadcaster:
             broadcaster.publish("css" if delta.css_only else "reload" if not delta.empty else "ok",
                                 {"written": len(delta.writes)})
+        session.flush_manifest()
 
 
 def _log(message: str) -> None:
@@ -226,14 +250,15 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = 
     """Build, serve and rebuild until Ctrl-C."""
     from chronicle_ssg.session import SiteSession
     from chronicle_ssg.watch import Watcher, watched_folders
-    session = SiteSession(site_root, output_dir, options)
+    session = SiteSession(site_root, output_dir, options, defer_manifest=True)
     result = session.start()
     base_path = result.loaded.config.base_path
     broadcaster = Broadcaster()
     server = bind_server(host, port, make_handler(output_dir, base_path, broadcaster))
     url = f"http://{host}:{server.server_address[1]}{base_path}/"
-    _log(f"built {len(result.loaded.site.entries)} entries; serving {url} (Ctrl-C to stop)")
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
+    # said only now: an edit made after this line is seen, because the watcher runs
+    _log(f"built {len(result.loaded.site.entries)} entries; serving {url} (Ctrl-C to stop)")
     stop = threading.Event()
     loop = threading.Thread(target=rebuild_loop, args=(session, watcher, broadcaster, _log, stop),
                             daemon=True)
@@ -278,8 +303,8 @@ def watch_and_rebuild(site_root: Path, output_dir: Path, options: BuildOptions) 
     from chronicle_ssg.watch import Watcher, watched_folders
     session = SiteSession(site_root, output_dir, options)
     result = session.start()
-    _log(f"built {len(result.loaded.site.entries)} entries into {output_dir}; watching (Ctrl-C to stop)")
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
+    _log(f"built {len(result.loaded.site.entries)} entries into {output_dir}; watching (Ctrl-C to stop)")
     stop = threading.Event()
     return _run_until_interrupted(lambda: rebuild_loop(session, watcher, None, _log, stop),
                                   lambda: (stop.set(), watcher.stop()))

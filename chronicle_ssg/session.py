@@ -9,7 +9,6 @@ A failed rebuild raises and leaves the session (and output/) as it was.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -18,7 +17,7 @@ from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Stats, b
                                  load_site, render_routes)
 from chronicle_ssg.cache import BuildCache
 from chronicle_ssg.errors import BuildFailed, ChronicleError
-from chronicle_ssg.write import MANIFEST, MANIFEST_VERSION, apply_delta, content_hash
+from chronicle_ssg.write import apply_delta, content_hash, write_manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +54,8 @@ class SiteSession:
     _facts_value: object = None
     _facts_for: object = None
     _memo: dict = field(default_factory=dict)  #: model_site's memo of built entries
+    defer_manifest: bool = False  #: serve writes the manifest after the reload signal
+    _manifest_due: bool = False
 
     @property
     def loaded(self) -> LoadedSite:
@@ -176,9 +177,21 @@ class SiteSession:
             files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
         apply_delta(self.output_dir, collector.writes, deletes)
-        _write_manifest(self.output_dir, files)
+        self._manifest_due = True
+        if not self.defer_manifest:
+            self.flush_manifest()
         self.result = BuildResult(loaded, None, renderer, new_signatures, files)
         return Delta(collector.writes, deletes, len(todo), time.perf_counter() - started)
+
+    def flush_manifest(self) -> None:
+        """Keep the manifest true after in-place updates, so the next build links right.
+
+        Serve defers this until browsers have been told to reload: at ten thousand
+        entries it is the slowest part of a one-entry rebuild.
+        """
+        if self._manifest_due and self.result is not None:
+            write_manifest(self.output_dir, self.result.files)
+            self._manifest_due = False
 
     def _facts(self, loaded: LoadedSite) -> object:
         """Site-wide digests; the fast path never changes them, so they are kept."""
@@ -211,12 +224,3 @@ class _Collector:
         self.files[str(rel)] = [digest, len(data)]
         if self.previous.get(str(rel), [None])[0] != digest:
             self.writes[rel] = data
-
-
-def _write_manifest(output_dir: Path, files: dict[str, list]) -> None:
-    """Keep the manifest true after in-place updates, so the next build links correctly."""
-    manifest = {"version": MANIFEST_VERSION, "generator": "chronicle",
-                "files": {n: files[n] for n in sorted(files)}}
-    temp = output_dir / f"{MANIFEST}.tmp"
-    temp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    temp.replace(output_dir / MANIFEST)

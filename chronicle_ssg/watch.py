@@ -24,9 +24,12 @@ QUIET_SECONDS = 0.03
 SETTLE_SECONDS = 0.5
 
 
+SOURCE_FOLDERS = ("content", "templates", "static")  #: under the site root
+
+
 def watched_folders(site_root: Path, theme_dir: Path) -> list[Path]:
-    """content/, templates/, static/, the theme and the site root (for chronicle.toml)."""
-    folders = [site_root / "content", site_root / "templates", site_root / "static", theme_dir]
+    """content/, templates/, static/ and the theme (the site root is watched for chronicle.toml)."""
+    folders = [site_root / name for name in SOURCE_FOLDERS] + [theme_dir]
     return [f for f in folders if f.is_dir()]
 
 
@@ -36,11 +39,13 @@ def is_relevant(path: str, site_root: Path, output_dir: Path) -> bool:
     if not name or is_ignored_name(name):
         return False
     resolved = Path(path)
+    if resolved == site_root:
+        return False
     for ignored in (output_dir, site_root / ".chronicle-cache", site_root / ".git"):
         if resolved == ignored or resolved.is_relative_to(ignored):
             return False
-    if resolved.parent == site_root:
-        return name == "chronicle.toml"
+    if resolved.parent == site_root:  # a source folder made after the start counts
+        return name == "chronicle.toml" or name in SOURCE_FOLDERS
     return True
 
 
@@ -51,6 +56,10 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's mtime changes with every save inside it: the file event says it
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder "changes" whenever a file in it does: that file has its own event
         for path in (event.src_path, getattr(event, "dest_path", "")):
             if path and self.keep(os.fsdecode(path)):
                 self.events.put(os.fsdecode(path))
@@ -62,13 +71,21 @@ class Watcher:
     def __init__(self, site_root: Path, output_dir: Path, folders: Iterable[Path]) -> None:
         self.events: "queue.Queue[str]" = queue.Queue()
         self.stopped = threading.Event()
+        self.site_root = site_root
         self.observer = Observer()
-        handler = _Handler(self.events, lambda p: is_relevant(p, site_root, output_dir))
-        self.observer.schedule(handler, str(site_root), recursive=False)
+        self.handler = _Handler(self.events, lambda p: is_relevant(p, site_root, output_dir))
+        self.observer.schedule(self.handler, str(site_root), recursive=False)
+        self.watched: set[Path] = set()
         for folder in folders:
-            self.observer.schedule(handler, str(folder), recursive=True)
+            self.watch(folder)
         self.observer.daemon = True
         self.observer.start()
+
+    def watch(self, folder: Path) -> None:
+        """Watch a folder and everything below it (once)."""
+        if folder not in self.watched and folder.is_dir():
+            self.observer.schedule(self.handler, str(folder), recursive=True)
+            self.watched.add(folder)
 
     def next_batch(self, timeout: float = 0.25) -> set[str] | None:
         """Wait for a change, then collect until quiet; None when nothing happened."""
@@ -85,6 +102,9 @@ class Watcher:
         _wait_until_settled(batch)
         while not self.events.empty():  # events caused while we waited
             batch.add(self.events.get_nowait())
+        for path in batch:  # e.g. templates/ made for a first override
+            if Path(path).parent == self.site_root and Path(path).name in SOURCE_FOLDERS:
+                self.watch(Path(path))
         return batch
 
     def stop(self) -> None:

@@ -43,6 +43,15 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def write_manifest(folder: Path, files: Mapping[str, list]) -> None:
+    """Write the manifest (sorted, one file per line) by write-then-rename."""
+    lines = ",\n".join(f" {json.dumps(name)}: {json.dumps(files[name])}" for name in sorted(files))
+    temp = folder / f"{MANIFEST}.tmp"
+    temp.write_text(f'{{"version": {MANIFEST_VERSION}, "generator": "chronicle", "files": {{\n'
+                    f"{lines}\n}}}}\n", "utf-8")
+    os.replace(temp, folder / MANIFEST)
+
+
 def read_manifest(output_dir: Path) -> dict[str, list]:
     """The previous build's files {path: [hash, size]}; anything odd means 'no manifest'."""
     try:
@@ -169,9 +178,7 @@ class Staging:
             added, changed = sorted(self.added), sorted(self.changed)
             if self.old and not (added or changed or removed):
                 return WriteReport((), (), (), self.same, False)
-            manifest = {"version": MANIFEST_VERSION, "generator": "chronicle",
-                        "files": {n: self.files[n] for n in sorted(self.files)}}
-            (self.path / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+            write_manifest(self.path, self.files)
             (self.path / CHANGES).write_text(json.dumps(
                 {"added": added, "changed": changed, "removed": removed}, indent=1) + "\n")
             _swap(self.path, self.output_dir)
