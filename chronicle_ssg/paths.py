@@ -50,7 +50,12 @@ def join_url(base_path: str, url_path: str) -> str:
     return quote(base_path.rstrip("/") + url_path, safe="/#?=&%:@!$'()*+,;~-._")
 
 
+_SCHEMELESS_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//)([^"]*)"')
 _RELATIVE_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//|/)([^"]*)"')
+
+
+def _join_links(pattern: re.Pattern[str], html: str, base: str) -> str:
+    return pattern.sub(lambda m: f'{m.group(1)}{urljoin(base, m.group(2))}"', html)
 
 
 def rebase_relative_links(html: str, page_path: str) -> str:
@@ -59,4 +64,9 @@ def rebase_relative_links(html: str, page_path: str) -> str:
     Summaries are shown on listing pages, where `img/chart.png` or `#note` written for
     the entry's page would otherwise point somewhere else.
     """
-    return _RELATIVE_LINK.sub(lambda m: f'{m.group(1)}{urljoin(page_path, m.group(2))}"', html)
+    return _join_links(_RELATIVE_LINK, html, page_path)
+
+
+def absolutize_links(html: str, page_url: str) -> str:
+    """Make every relative and root-relative href/src absolute (feeds are read elsewhere)."""
+    return _join_links(_SCHEMELESS_LINK, html, page_url)

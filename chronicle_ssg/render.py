@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
-from urllib.parse import urljoin
 
 import jinja2
 import jinja2.meta
@@ -19,12 +17,11 @@ from chronicle_ssg.dates import rfc3339
 from chronicle_ssg.discover import SourceSet
 from chronicle_ssg.errors import SourceLocation, TemplateError
 from chronicle_ssg.model import Entry, Site
-from chronicle_ssg.paths import join_url
+from chronicle_ssg.paths import absolutize_links
 from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
 from chronicle_ssg import contexts
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-_RELATIVE_URL = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//)([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -170,15 +167,10 @@ def _datetime_long(value: dt.datetime) -> str:
     return f"{value.day} {value.strftime('%B %Y, %H:%M')}{' ' + zone if zone else ''}"
 
 
-def absolutize(html: str, page_url: str) -> str:
-    """Make every relative link and image source absolute (feeds are read elsewhere)."""
-    return _RELATIVE_URL.sub(lambda m: f'{m.group(1)}{urljoin(page_url, m.group(2))}"', html)
-
-
 FILTERS: dict[str, Callable[..., Any]] = {
     "date_long": _date_long,
     "datetime_long": _datetime_long,
     "rfc3339": rfc3339,
     "iso_date": lambda value: value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat(),
-    "absolutize": absolutize,
+    "absolutize": absolutize_links,
 }
