@@ -177,10 +177,10 @@ class SiteSession:
             files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
         apply_delta(self.output_dir, collector.writes, deletes)
-        self._manifest_due = True
-        if not self.defer_manifest:
-            self.flush_manifest()
         self.result = BuildResult(loaded, None, renderer, new_signatures, files)
+        self._manifest_due = True
+        if not self.defer_manifest:  # after self.result: the manifest lists the new files
+            self.flush_manifest()
         return Delta(collector.writes, deletes, len(todo), time.perf_counter() - started)
 
     def flush_manifest(self) -> None:

@@ -22,8 +22,6 @@ from chronicle_ssg.discover import is_ignored_name
 
 QUIET_SECONDS = 0.03
 SETTLE_SECONDS = 0.5
-
-
 SOURCE_FOLDERS = ("content", "templates", "static")  #: under the site root
 
 
@@ -58,8 +56,6 @@ class _Handler(FileSystemEventHandler):
             return
         if event.is_directory and event.event_type == "modified":
             return  # a folder's mtime changes with every save inside it: the file event says it
-        if event.is_directory and event.event_type == "modified":
-            return  # a folder "changes" whenever a file in it does: that file has its own event
         for path in (event.src_path, getattr(event, "dest_path", "")):
             if path and self.keep(os.fsdecode(path)):
                 self.events.put(os.fsdecode(path))

@@ -313,9 +313,8 @@ def assert_manifest_true(output: Path) -> None:
     assert wrong == []
 
 
-KNOWN_BUGS = ("chronicle_ssg/incremental.py site_facts: the nav hash leaves out whether any "
-              "tag exists (the Tags link and 404 page); chronicle_ssg/model.py refresh_entry: "
-              "a tag respelled with the same key takes the fast path and keeps the old spelling")
+KNOWN_BUGS = ("chronicle_ssg/model.py refresh_entry: a tag respelled with the same key takes "
+              "the fast path and keeps the old spelling")
 
 
 @pytest.mark.xfail(reason=KNOWN_BUGS, strict=True)
@@ -442,8 +441,7 @@ def test_failed_rebuild_changes_nothing_and_the_next_good_edit_recovers(
 
 
 @pytest.mark.parametrize("before, after", [
-    pytest.param('["kept"]', "[]", id="last-tag-removed", marks=pytest.mark.xfail(
-        strict=True, reason="incremental.py site_facts: nav hash lacks bool(site.tags)")),
+    pytest.param('["kept"]', "[]", id="last-tag-removed"),  # the Tags link goes
     pytest.param('["kept"]', '["Kept"]', id="tag-respelled", marks=pytest.mark.xfail(
         strict=True, reason="model.py refresh_entry compares term keys, keeps old spelling")),
 ])
