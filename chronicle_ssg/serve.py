@@ -49,6 +49,11 @@ class Broadcaster:
             self.event = (name, json.dumps(data or {}))
             self.condition.notify_all()
 
+    def current(self) -> tuple[int, tuple[str, str]]:
+        """The generation and the latest event, read together."""
+        with self.condition:
+            return self.generation, self.event
+
     def wait(self, seen: int, timeout: float = 15.0) -> tuple[int, tuple[str, str] | None]:
         with self.condition:
             self.condition.wait_for(lambda: self.generation != seen or self.closed, timeout)
@@ -159,13 +164,13 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> 
                 self.wfile.write(body)
 
         def stream_events(self) -> None:
+            # before the headers: a client that has them gets every event published after
+            seen, (name, data) = broadcaster.current()
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
             self.send_header("Connection", "close")
             self.end_headers()
-            seen = broadcaster.generation
-            name, data = broadcaster.event
             try:
                 if name == "error-report":  # a page opened while the build is broken
                     self.wfile.write(f"event: {name}\ndata: {data}\n\n".encode())

@@ -1,0 +1,89 @@
+"""Live reload in a real browser: headless Chromium on a running `chronicle serve`.
+
+The test edits files on disk and never reloads the page itself: the new text, the error
+overlay and the new styles must arrive through the page's own reload script. Under CI a
+missing Chromium or Playwright fails these tests (require_tool) instead of skipping them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import entry, make_site, write_files
+from tests.serve.serving import Running, running_chronicle, subprocess_env
+from tests.support.validators import launch_chromium
+
+pytestmark = pytest.mark.browser
+
+CONFIG = '''\
+title = "Live"
+base_url = "https://example.org/sub/"
+timezone = "UTC"
+'''
+CALL = "content/2025-03-18-call.md"
+PAGE = "2025/03/18/call/"
+LONG_BODY = "\n\n".join(f"Paragraph {n} of the live entry." for n in range(80))
+#: a site-level override that adds a stylesheet, so a CSS-only change has something to swap
+BASE_WITH_EXTRA_CSS = ('{% extends "theme/base.html" %}{% block head %}'
+                       '<link rel="stylesheet" href="{{ url(\'/extra.css\') }}">{% endblock %}')
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return make_site(tmp_path, {
+        CALL: entry("The call", body="Before the edit.\n\n" + LONG_BODY),
+        "static/extra.css": "h1 { color: rgb(0, 0, 0) }",
+        "templates/base.html": BASE_WITH_EXTRA_CSS,
+    }, config=CONFIG)
+
+
+@pytest.fixture
+def server(site: Path, site_env: dict[str, str]) -> Iterator[Running]:
+    with running_chronicle(site, subprocess_env(site_env), "serve", "--port", "0") as running:
+        yield running
+        assert running.stop() == 0
+
+
+@pytest.fixture
+def page(server: Running):  # type: ignore[no-untyped-def]
+    """The entry page, open in Chromium, with its event stream connected."""
+    with launch_chromium() as browser:
+        context = browser.new_context(viewport={"width": 1000, "height": 700})
+        tab = context.new_page()
+        tab.set_default_timeout(20_000)
+        with tab.expect_response(lambda r: r.url.endswith("/__chronicle/events")):
+            tab.goto(server.url + PAGE, wait_until="load")
+        yield tab
+        context.close()
+
+
+def test_an_edit_shows_up_without_reloading_by_hand(page, site: Path) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("window.scrollTo(0, 600)")
+    page.wait_for_function("window.scrollY >= 590")
+    write_files(site, {CALL: entry("The call", body="After the edit.\n\n" + LONG_BODY)})
+    page.locator("text=After the edit.").wait_for()
+    assert page.locator("text=Before the edit.").count() == 0
+    page.wait_for_function("window.scrollY >= 590")  # the reader stays where they were
+
+
+def test_the_error_overlay_appears_and_clears(page, site: Path) -> None:  # type: ignore[no-untyped-def]
+    write_files(site, {CALL: "---\ntitle: The call\ndate: 2025-03-18 09:00\ntags: a: b\n---\n"})
+    overlay = page.locator("#chronicle-error-overlay")
+    overlay.wait_for()
+    text = overlay.inner_text()
+    assert f"{CALL}:4" in text and "invalid YAML" in text
+    assert page.locator("text=Before the edit.").count() == 1  # the last good page stays
+    write_files(site, {CALL: entry("The call", body="Fixed.\n\n" + LONG_BODY)})
+    page.locator("text=Fixed.").wait_for()
+    overlay.wait_for(state="detached")
+
+
+def test_a_css_change_swaps_styles_without_a_reload(page, site: Path) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("window.chronicleTestMarker = 'kept'")
+    write_files(site, {"static/extra.css": "h1 { color: rgb(200, 0, 0) }"})
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('h1')).color === 'rgb(200, 0, 0)'")
+    assert page.evaluate("window.chronicleTestMarker") == "kept"  # same document: no reload
