@@ -193,6 +193,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that goes away mid-response is normal; anything else is one line."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return
+        _log(f"internal error while serving {client_address}: {type(error).__name__}: {error}")
+
 
 def bind_server(host: str, port: int, handler: type, tries: int = 10) -> _Server:
     """Bind to the port, or the next free one (said clearly); port 0 picks any."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -220,6 +221,20 @@ def test_bind_server_gives_a_clear_error_when_no_port_is_free() -> None:
         with pytest.raises(ChronicleError) as failure:
             bind_server("127.0.0.1", port, object, tries=1)  # type: ignore[arg-type]
     assert f"127.0.0.1:{port}" in failure.value.message and "--port" in (failure.value.hint or "")
+
+
+def test_a_browser_leaving_mid_download_is_no_error(site: Path, site_env: dict[str, str]) -> None:
+    write_files(site, {"static/big.bin": bytes(16 * 1024 * 1024)})  # more than socket buffers
+    with running_chronicle(site, subprocess_env(site_env), "serve", "--port", "0") as running:
+        for _ in range(3):
+            with socket.create_connection(running.host_port) as client:
+                client.sendall(b"GET /sub/big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                client.recv(1024)
+                # close with a reset, as a tab does when it navigates away
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        assert fetch(running, "/sub/")[0] == 200
+        assert running.stop() == 0
+    assert "Traceback" not in running.stderr and "error" not in running.stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
