@@ -332,8 +332,9 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     try:
         for static in loaded.sources.static:
             staging.put(PurePosixPath(static.name), static.path.read_bytes())
+        stale_outputs = {route.output for route in stale}
         todo = stale + [route for route in loaded.routes
-                        if route not in stale and not staging.keep(route.output)]
+                        if route.output not in stale_outputs and not staging.keep(route.output)]
         stats.counts["pages_kept"] = len(loaded.routes) - len(todo)
         render_routes(renderer, loaded, todo, staging, options.jobs, stats)
     except BaseException:
