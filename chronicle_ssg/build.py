@@ -219,6 +219,7 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     if cache is not None and cache.key != cache_key(preparer.settings.key()):
         cache.sources.clear()
         cache.key = cache_key(preparer.settings.key())
+        cache.dirty = True
     prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs, stats.progress)
     threads = load_comments(sources.comments, config, errors, cache)
     if cache is not None:

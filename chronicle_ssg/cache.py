@@ -67,6 +67,7 @@ class BuildCache:
     signatures: dict[str, dict[str, str]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    dirty: bool = True  #: sources changed since loading: the big file must be written
 
     def lookup(self, rel: str, stamp: tuple[int, int], read: Any) -> tuple[Any, bytes | None]:
         """The cached value when the stamp or content hash matches; else (None, bytes)."""
@@ -76,7 +77,9 @@ class BuildCache:
             return hit.value, None
         raw = read()
         if hit and hit.digest == hashlib.sha256(raw).hexdigest():
-            hit.stamp = stamp
+            if not _racy(stamp):
+                hit.stamp = stamp
+                self.dirty = True
             self.hits += 1
             return hit.value, None
         self.misses += 1
@@ -85,13 +88,19 @@ class BuildCache:
     def store(self, rel: str, stamp: tuple[int, int], raw: bytes, value: Any) -> None:
         # A file changed again within the file system's timestamp granularity can keep
         # its stamp ("racy git"): a stamp this fresh is not trusted, the hash decides.
-        if time.time_ns() - stamp[0] < RACY_NS:
+        if _racy(stamp):
             stamp = (0, -1)
         self.sources[rel] = SourceCacheEntry(stamp, hashlib.sha256(raw).hexdigest(), value)
+        self.dirty = True
 
     def prune(self, keep: set[str]) -> None:
         for rel in set(self.sources) - keep:
             del self.sources[rel]
+            self.dirty = True
+
+
+def _racy(stamp: tuple[int, int]) -> bool:
+    return time.time_ns() - stamp[0] < RACY_NS
 
 
 def cache_key(markdown_key: str) -> str:
@@ -102,39 +111,61 @@ def cache_file(site_root: Path) -> Path:
     return site_root / CACHE_DIR / "build.pickle"
 
 
+def _read(path: Path) -> Any:
+    """A checked, safely unpickled value, or None for anything missing or damaged."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 32:
+        return None
+    checksum, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    if hashlib.blake2b(payload, digest_size=32).digest() != checksum:
+        return None
+    try:
+        return _SafeUnpickler(io.BytesIO(payload)).load()
+    except Exception:  # any damage at all means: start afresh
+        return None
+
+
+def _write(path: Path, value: Any) -> None:
+    payload = _dumps(value)
+    temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    temp.write_bytes(MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload)
+    os.replace(temp, path)
+
+
 def load_cache(site_root: Path, key: str | None = None) -> BuildCache:
     """The cache (for this key, when given), or an empty one when missing, stale,
     corrupt or foreign."""
-    try:
-        data = cache_file(site_root).read_bytes()
-    except OSError:
-        return BuildCache(key or "")
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 32:
-        return BuildCache(key or "")
-    checksum, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
-    if hashlib.blake2b(payload, digest_size=32).digest() != checksum:
-        return BuildCache(key or "")
-    try:
-        cache = _SafeUnpickler(io.BytesIO(payload)).load()
-    except Exception:  # any damage at all means: start afresh
-        return BuildCache(key or "")
+    cache = _read(cache_file(site_root))
     if not isinstance(cache, BuildCache) or (key is not None and cache.key != key):
         return BuildCache(key or "")
+    signatures = _read(_signatures_file(site_root))
+    cache.signatures = signatures if isinstance(signatures, dict) else {}
     cache.hits = cache.misses = 0
+    cache.dirty = False
     return cache
 
 
+def _signatures_file(site_root: Path) -> Path:
+    return site_root / CACHE_DIR / "signatures.pickle"
+
+
 def save_cache(site_root: Path, cache: BuildCache) -> None:
-    """Write atomically; a cache that cannot be written is not an error (read-only CI)."""
+    """Write atomically; a cache that cannot be written is not an error (read-only CI).
+
+    The parsed sources are rewritten only when some changed: at ten thousand entries
+    that file is large, while the signatures change with every build.
+    """
     path = cache_file(site_root)
     try:
         path.parent.mkdir(exist_ok=True)
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        payload = _dumps(cache)
-        temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        temp.write_bytes(MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload)
-        os.replace(temp, path)
+        if cache.dirty or not path.exists():
+            _write(path, BuildCache(cache.key, cache.sources))
+        _write(_signatures_file(site_root), cache.signatures)
     except OSError:
         pass
