@@ -604,10 +604,11 @@ def refresh_entry(site: Site, entry: Entry) -> Entry | None:
     old = site.by_id.get(entry.id)
     if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled:
         return None
-    if ([t.key for t in entry.tags], [t.key for t in entry.categories],
-            [t.key for t in entry.authors], entry.series and entry.series.key) != (
-            [t.key for t in old.tags], [t.key for t in old.categories],
-            [t.key for t in old.authors], old.series and old.series.key):
+    def spelled(e: Entry) -> list[object]:  # names too: a respelling may rename a term
+        terms = (*e.tags, *e.categories, *e.authors, *((e.series,) if e.series else ()))
+        return [(t.key, t.name) for t in terms]
+
+    if spelled(entry) != spelled(old):
         return None
     if [r.target for r in entry.refs] != [r.target for r in old.refs] or entry.aliases != old.aliases:
         return None
