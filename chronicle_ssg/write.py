@@ -24,6 +24,8 @@ from chronicle_ssg.errors import ChronicleError, SourceLocation, UnsafePathError
 MANIFEST = ".chronicle-manifest.json"
 CHANGES = ".chronicle-changes.json"
 MANIFEST_VERSION = 1
+#: above this many files the previous site is deleted in the background after a swap
+BACKGROUND_DELETE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,8 @@ class Staging:
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True)
         self._made: set[Path] = {self.path}
+        self._made_names: set[str] = set()
+        self._old_root, self._new_root = str(output_dir), str(self.path)
 
     def stage(self, rel: PurePosixPath, data: bytes) -> "StagedFile":
         """Place one output file in the staging folder (safe in worker processes)."""
@@ -161,12 +165,29 @@ class Staging:
         self.record(self.stage(rel, data))
 
     def keep(self, rel: PurePosixPath) -> bool:
-        """Reuse the previous build's file unread; False when it is missing or damaged."""
+        """Reuse the previous build's file unread; False when it is missing or damaged.
+
+        Warm builds call this for nearly every page, so it works on plain strings.
+        """
         name = str(rel)
         previous = self.old.get(name)
-        if not previous or not self.trust_manifest or not _intact(self.output_dir / name, previous[1]):
+        if not previous or not self.trust_manifest:
             return False
-        _link_or_copy(self.output_dir / name, _prepare(self.path, rel, self._made))
+        source = f"{self._old_root}/{name}"
+        try:
+            if os.stat(source).st_size != previous[1]:
+                return False
+        except OSError:
+            return False
+        _safe_target(self.path, rel)  # the same containment check as every write
+        folder, _, _ = name.rpartition("/")
+        if folder and folder not in self._made_names:
+            os.makedirs(f"{self._new_root}/{folder}", exist_ok=True)
+            self._made_names.add(folder)
+        try:
+            os.link(source, f"{self._new_root}/{name}")
+        except OSError:
+            shutil.copy2(source, f"{self._new_root}/{name}")
         self.files[name] = previous
         self.same += 1
         return True
@@ -184,9 +205,12 @@ class Staging:
             _swap(self.path, self.output_dir)
             return WriteReport(tuple(added), tuple(changed), tuple(removed), self.same, True)
         finally:
-            self.discard()
+            self.discard(background=len(self.files) >= BACKGROUND_DELETE)
 
-    def discard(self) -> None:
+    def discard(self, background: bool = False) -> None:
+        """Remove the staging folder (after a swap: the previous site)."""
+        if background and _remove_in_background(self.path):
+            return
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -225,6 +249,29 @@ def _prepare(root: Path, rel: PurePosixPath, made: set[Path]) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
         made.add(parent)
     return target
+
+
+def _remove_in_background(folder: Path) -> bool:
+    """Delete a large old tree in a detached process, so the build can return at once.
+
+    A build that finds the folder still there (named like a stale staging folder)
+    removes it itself; two removals at once are harmless.
+    """
+    if not hasattr(os, "fork"):
+        return False
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid:
+        os.waitpid(pid, 0)  # the first child exits at once; its child does the work
+        return True
+    try:
+        if os.fork() == 0:
+            os.setsid()
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os._exit(0)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

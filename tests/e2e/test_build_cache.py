@@ -198,3 +198,23 @@ def test_build_timestamp_is_opt_in(tmp_path: Path) -> None:
     config.write_text(config.read_text() + "build_timestamp = true\n")
     build(root)
     assert b'built <time datetime="2026-01-01T00:00:00Z">' in (root / "output/index.html").read_bytes()
+
+
+def test_large_previous_site_is_removed_in_the_background(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from chronicle_ssg import write
+    monkeypatch.setattr(write, "BACKGROUND_DELETE", 1)  # every site counts as large
+    root = archive(tmp_path)
+    build(root)
+    source = root / "content/2025-03-01-e1.md"
+    source.write_text(source.read_text().replace("Body of entry 1.", "Changed."))
+    result, _ = build(root)
+    assert result.report.swapped
+    assert b"Changed." in (root / "output/2025/03/01/e1/index.html").read_bytes()
+    deadline = time.monotonic() + 10
+    while any(p.name.startswith(".output.staging-") for p in root.iterdir()):
+        assert time.monotonic() < deadline, "the old site was never removed"
+        time.sleep(0.05)
+    build(root, use_cache=False)  # and the next build finds nothing left to clean
+    assert read_tree(root / "output")["2025/03/01/e1/index.html"].count(b"Changed.") == 1
