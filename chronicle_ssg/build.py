@@ -15,8 +15,9 @@ from chronicle_ssg.discover import COMMENTS_SUFFIX, SourceFile, SourceSet, disco
 from chronicle_ssg.cache import BuildCache, cache_key, load_cache, save_cache
 from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, SourceLocation, raise_collected
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
-from chronicle_ssg.model import (Entry, Page, Prepared, Site, assemble_site, build_entry,
-                                 build_page, is_page, _slug_and_date, _Fields)
+from chronicle_ssg.assemble import assemble_site
+from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
+                                 _slug_and_date, _Fields)
 from chronicle_ssg.parse import parse_data_file, parse_document
 from chronicle_ssg.route import Route, check_static_conflicts, plan_routes
 

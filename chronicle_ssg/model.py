@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Mapping
@@ -14,11 +12,10 @@ from chronicle_ssg import blocks
 from chronicle_ssg.comments import Comment, count_comments
 from chronicle_ssg.config import SiteConfig
 from chronicle_ssg.dates import DATE_HINT, parse_datetime
-from chronicle_ssg.errors import (ChronicleError, FrontMatterError, RouteConflict,
-                                  SourceLocation, UnsafePathError, XrefError, raise_collected)
+from chronicle_ssg.errors import ChronicleError, FrontMatterError, SourceLocation, UnsafePathError
 from chronicle_ssg.markdown import Heading, Ref, RenderedBody, plain_text
 from chronicle_ssg.parse import Document
-from chronicle_ssg.paths import check_url_path, normalise_url_path, rebase_relative_links
+from chronicle_ssg.paths import check_url_path, normalise_url_path
 from chronicle_ssg.slugs import slugify, term_key
 
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
@@ -297,8 +294,8 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     return Entry(
         id=str(doc.rel), location=SourceLocation(doc.rel, 1), title=title, date=date,
         updated=updated, slug=slug, path=path,
-        tags=tuple(_term(n) for n in _unique(tags)), categories=tuple(_term(n) for n in _unique(categories)),
-        authors=tuple(_term(n) for n in _unique(authors)), series=_term(series) if series else None,
+        tags=tuple(make_term(n) for n in _unique(tags)), categories=tuple(make_term(n) for n in _unique(categories)),
+        authors=tuple(make_term(n) for n in _unique(authors)), series=make_term(series) if series else None,
         summary_html=summary_html, body_html=body.html,
         description=description or summary or plain_text(body.summary_html)[:300],
         headings=body.headings, updates=updates, quotes=body.quotes, corrections=corrections,
@@ -345,298 +342,6 @@ def _unique(names: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _term(name: str) -> Term:
+def make_term(name: str) -> Term:
+    """A term from a name as written: its folded key and its URL slug."""
     return Term(term_key(name), name, slugify(name) or "term")
-
-
-# --- assembling the site: every index is built once, in dicts, never by rescanning ---
-
-_XREF_RE = re.compile(r'href="entry:([^"#]*)(#[^"]*)?"')
-_ROOT_LINK_RE = re.compile(r'((?:href|src)=")/(?!/)')
-
-
-def _digest(*parts: object) -> str:
-    """Hash parts; strings go in as they are (repr of a long body would copy it twice)."""
-    digest = hashlib.blake2b(digest_size=12)
-    for part in parts:
-        text = part if isinstance(part, str) else repr(part)
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()
-
-
-def card_digest(entry: Entry) -> str:
-    """Everything a listing, feed card or neighbour link shows of an entry."""
-    return _digest(entry.title, entry.path, entry.date, entry.updated, entry.summary_html,
-                   entry.description, entry.tags, [t.name for t in entry.tags],
-                   entry.categories, [t.name for t in entry.categories],
-                   [a.name for a in entry.authors], entry.series and entry.series.name,
-                   entry.reading_minutes, len(entry.updates), len(entry.corrections),
-                   entry.comment_count, entry.has_more, entry.draft, entry.scheduled)
-
-
-def full_digest(entry: Entry) -> str:
-    """Everything the entry's own page (and full-content feeds) shows."""
-    return _digest(card_digest(entry), entry.body_html, entry.headings, entry.updates,
-                   entry.quotes, entry.corrections, entry.comments, sorted(entry.extra.items(), key=str),
-                   entry.aliases, entry.ids)
-
-
-class _Terms:
-    """Canonical terms: first spelling by source path wins; slugs are made unique."""
-
-    def __init__(self) -> None:
-        self.by_key: dict[tuple[str, str], Term] = {}
-        self.slugs: dict[tuple[str, str], str] = {}
-
-    def canonical(self, family: str, term: Term) -> Term:
-        found = self.by_key.get((family, term.key))
-        if found:
-            return found
-        slug, number = term.slug, 2
-        while (family, slug) in self.slugs:
-            slug, number = f"{term.slug}-{number}", number + 1
-        self.slugs[(family, slug)] = term.key
-        found = self.by_key[(family, term.key)] = Term(term.key, term.name, slug)
-        return found
-
-
-def _canonical_entries(entries: list[Entry]) -> list[Entry]:
-    from dataclasses import replace
-    terms = _Terms()
-    out = []
-    for entry in sorted(entries, key=lambda e: e.id):
-        tags = tuple(terms.canonical("tag", t) for t in entry.tags)
-        categories = tuple(terms.canonical("category", t) for t in entry.categories)
-        authors = tuple(terms.canonical("author", t) for t in entry.authors)
-        series = terms.canonical("series", entry.series) if entry.series else None
-        same = _same_terms(tags, entry.tags) and _same_terms(categories, entry.categories) \
-            and _same_terms(authors, entry.authors) and _same_terms((series,), (entry.series,))
-        # most entries already spell their terms canonically: skip the costly copy
-        out.append(entry if same else replace(entry, tags=tags, categories=categories,
-                                              authors=authors, series=series))
-    return out
-
-
-def _same_terms(canonical: tuple[Term | None, ...], given: tuple[Term | None, ...]) -> bool:
-    return all(c is g or (c is not None and g is not None and c.name == g.name and c.slug == g.slug)
-               for c, g in zip(canonical, given))
-
-
-def _ref_index(entries: list[Entry]) -> dict[str, list[Entry]]:
-    """What a cross-reference may name: slug, source path, or path under content/."""
-    index: dict[str, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        keys = {entry.slug, entry.id, entry.id.removeprefix("content/"),
-                str(PurePosixPath(entry.id).with_suffix("")).removeprefix("content/")}
-        for key in keys:
-            index[key].append(entry)
-    return index
-
-
-def _resolve_refs(entries: list[Entry], pages: list[Page], config: SiteConfig,
-                  errors: list[ChronicleError]) -> tuple[list[Entry], list[Page], dict[str, set[str]]]:
-    """Turn `entry:` links into URLs and prefix root links with the base path.
-
-    Entries and standalone pages both may cite entries; only entries count as backlinks,
-    because "Referenced in" lists entries.
-    """
-    from dataclasses import replace
-    index = _ref_index(entries)
-    cited_by: dict[str, set[str]] = defaultdict(set)
-    out = []
-    for entry in entries:
-        summary = rebase_relative_links(entry.summary_html, entry.path)
-        body, summary = _link_html(entry.id, entry.refs, (entry.body_html, summary),
-                                   index, config.base_path, errors, cited_by)
-        out.append(replace(entry, body_html=body, summary_html=summary)
-                   if (body, summary) != (entry.body_html, entry.summary_html) else entry)
-    out_pages = []
-    for page in pages:
-        (body,) = _link_html(page.id, page.refs, (page.body_html,), index, config.base_path,
-                             errors, None)
-        out_pages.append(replace(page, body_html=body) if body != page.body_html else page)
-    return out, out_pages, cited_by
-
-
-def _link_html(owner: str, refs: tuple[Ref, ...], htmls: tuple[str, ...],
-               index: dict[str, list[Entry]], base: str, errors: list[ChronicleError],
-               cited_by: dict[str, set[str]] | None) -> tuple[str, ...]:
-    """Resolve one source's references in each HTML fragment; errors point at the ref's line."""
-    targets: dict[str, Entry] = {}
-    for ref in refs:
-        found = index.get(ref.target, [])
-        where = SourceLocation(PurePosixPath(owner), ref.line)
-        if len(found) != 1:
-            problem = "names no entry" if not found else "is ambiguous: " + ", ".join(
-                sorted(e.id for e in found))
-            errors.append(XrefError(f"cross-reference entry:{ref.target} {problem}", where,
-                                    hint="use the entry's slug, or its path under content/"))
-            continue
-        target = found[0]
-        if ref.fragment and ref.fragment not in target.ids:
-            errors.append(XrefError(
-                f"cross-reference entry:{ref.target}#{ref.fragment}: no such anchor", where))
-        targets[ref.target] = target
-        if cited_by is not None and target.id != owner:
-            cited_by[target.id].add(owner)
-
-    def link(match: re.Match[str]) -> str:
-        target = targets.get(match.group(1))
-        url = base + target.path if target else "#"
-        return f'href="{url}{match.group(2) or ""}"'
-
-    out = []
-    for html in htmls:
-        if base:  # root links written by the author follow the site to its sub-path
-            html = _ROOT_LINK_RE.sub(rf"\1{base}/", html)
-        if refs:
-            html = _XREF_RE.sub(link, html)
-        out.append(html)
-    return tuple(out)
-
-
-def _group(entries: tuple[Entry, ...], key: Any) -> dict[Any, tuple[str, ...]]:
-    groups: dict[Any, list[str]] = defaultdict(list)
-    for entry in entries:
-        for item in key(entry):
-            groups[item].append(entry.id)
-    # Terms sort by their folded key; plain str() is much cheaper than dataclass ordering
-    order = sorted(groups, key=lambda k: k.key if isinstance(k, Term) else k)
-    return {k: tuple(groups[k]) for k in order}
-
-
-def _related(entries: tuple[Entry, ...], tags: Mapping[Term, tuple[str, ...]],
-             position: Mapping[str, int], count: int, window: int = 12) -> dict[str, tuple[str, ...]]:
-    """Entries sharing the most tags; ties go to the nearest in time, then id.
-
-    Only the `window` entries nearest in time per tag are candidates, which keeps this
-    linear in the archive size while still finding the closest companions.
-    """
-    import bisect
-    positions = {term: [position[i] for i in ids] for term, ids in tags.items()}
-    related: dict[str, tuple[str, ...]] = {}
-    for entry in entries:
-        me = position[entry.id]
-        scores: Counter[int] = Counter()
-        for tag in entry.tags:
-            ranks = positions[tag]  # ascending: newest first means ascending position
-            at = bisect.bisect_left(ranks, me)
-            for other in ranks[max(0, at - window // 2): at + window // 2 + 1]:
-                if other != me:
-                    scores[other] += 1
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - me), kv[0]))[:count]
-        related[entry.id] = tuple(entries[i].id for i, _ in best)
-    return related
-
-
-def _with_digests(entry: Entry, finished: dict[str, tuple[Entry, Entry]] | None) -> Entry:
-    """The entry with its digests; a serve session remembers them per unchanged entry."""
-    from dataclasses import replace
-    if finished is not None:
-        hit = finished.get(entry.id)
-        if hit and hit[0] is entry:
-            return hit[1]
-    done = replace(entry, card_digest=card_digest(entry), full_digest=full_digest(entry))
-    if finished is not None:
-        finished[entry.id] = (entry, done)
-    return done
-
-
-def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
-                  now: dt.datetime, include_drafts: bool = False,
-                  include_future: bool = False,
-                  finished: dict[str, tuple[Entry, Entry]] | None = None) -> Site:
-    """Filter, sort and index the entries; resolve cross-references. Raises BuildFailed."""
-    from dataclasses import replace
-    errors: list[ChronicleError] = []
-    visible = [e for e in entries if (include_drafts or not e.draft)
-               and (include_future or not e.scheduled)]
-    visible = _canonical_entries(visible)
-    pages = [p for p in pages if include_drafts or not p.draft]
-    visible, pages, cited_by = _resolve_refs(visible, pages, config, errors)
-    raise_collected(errors)
-    visible = [_with_digests(e, finished) for e in visible]
-    ordered = tuple(sorted(visible, key=lambda e: (e.date, e.id), reverse=True))
-    position = {e.id: i for i, e in enumerate(ordered)}
-    by_id = {e.id: e for e in ordered}
-    tags = _group(ordered, lambda e: e.tags)
-    sources: dict[Term, list[tuple[str, str]]] = defaultdict(list)
-    terms = _Terms()
-    for entry in sorted(ordered, key=lambda e: e.id):  # first spelling by path, like tags
-        for quote in entry.quotes:
-            terms.canonical("source", _term(quote.source))
-    for entry in ordered:
-        for quote in entry.quotes:
-            sources[terms.canonical("source", _term(quote.source))].append((entry.id, quote.id))
-    corrections = sorted(((e.id, c) for e in ordered for c in e.corrections),
-                         key=lambda item: (item[1].date, item[0], item[1].id), reverse=True)
-    updated = sorted((e for e in ordered if e.updated and e.updated > e.date),
-                     key=lambda e: (e.updated, e.id), reverse=True)
-    kept_pages = tuple(sorted(pages, key=lambda p: p.id))
-    return Site(
-        config=config, entries=ordered, pages=kept_pages, by_id=by_id, position=position,
-        tags=tags, categories=_group(ordered, lambda e: e.categories),
-        authors=_group(ordered, lambda e: e.authors),
-        series={k: tuple(reversed(v)) for k, v in
-                _group(ordered, lambda e: (e.series,) if e.series else ()).items()},
-        sources={k: tuple(v) for k, v in sorted(sources.items())},
-        years=_group(ordered, lambda e: (e.date.year,)),
-        months=_group(ordered, lambda e: ((e.date.year, e.date.month),)),
-        days=_group(ordered, lambda e: ((e.date.year, e.date.month, e.date.day),)),
-        backlinks={k: tuple(sorted(v, key=lambda i: position[i])) for k, v in sorted(cited_by.items())
-                   if k in by_id},
-        related=_related(ordered, tags, position, config.related_entries),
-        corrections=tuple(corrections),
-        recently_updated=tuple(e.id for e in updated[:config.recently_updated]),
-        now=now,
-        next_due=min((e.date for e in entries if e.scheduled and not e.draft and not include_future),
-                     default=None))
-
-
-# --- the fast path of a rebuild: one entry edited, the shape of the site unchanged ---
-
-def refresh_entry(site: Site, entry: Entry) -> Entry | None:
-    """Finish an edited entry against the current site, or None when the edit changes
-    anything beyond its own page: what listings show (card digest), its terms, links to
-    other entries, quoted sources, corrections, aliases, or anchors others link to."""
-    from dataclasses import replace
-    old = site.by_id.get(entry.id)
-    if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled:
-        return None
-    def spelled(e: Entry) -> list[object]:  # names too: a respelling may rename a term
-        terms = (*e.tags, *e.categories, *e.authors, *((e.series,) if e.series else ()))
-        return [(t.key, t.name) for t in terms]
-
-    if spelled(entry) != spelled(old):
-        return None
-    if [r.target for r in entry.refs] != [r.target for r in old.refs] or entry.aliases != old.aliases:
-        return None
-    if [(q.source, q.id) for q in entry.quotes] != [(q.source, q.id) for q in old.quotes]:
-        return None
-    cited_ids = {r.fragment for i in site.backlinks.get(entry.id, ())
-                 for r in site.by_id[i].refs if r.fragment}
-    if not cited_ids <= set(entry.ids):
-        return None
-    errors: list[ChronicleError] = []
-    index = _ref_index(list(site.entries)) if entry.refs else {}
-    summary = rebase_relative_links(entry.summary_html, entry.path)
-    body, summary = _link_html(entry.id, entry.refs, (entry.body_html, summary), index,
-                               site.config.base_path, errors, None)
-    raise_collected(errors)
-    fresh = replace(entry, tags=old.tags, categories=old.categories, authors=old.authors,
-                    series=old.series, body_html=body, summary_html=summary)
-    fresh = replace(fresh, card_digest=card_digest(fresh), full_digest=full_digest(fresh))
-    if fresh.card_digest != old.card_digest or fresh.corrections != old.corrections:
-        return None
-    return fresh
-
-
-def replace_entry(site: Site, entry: Entry) -> Site:
-    """The same site with one entry's page content swapped (see refresh_entry)."""
-    from dataclasses import replace
-    entries = list(site.entries)
-    entries[site.position[entry.id]] = entry
-    by_id = dict(site.by_id)
-    by_id[entry.id] = entry
-    return replace(site, entries=tuple(entries), by_id=by_id)

@@ -85,7 +85,8 @@ class SiteSession:
         from dataclasses import replace
         from chronicle_ssg.build import Preparer, build_now
         from chronicle_ssg.incremental import full_content_index, signatures
-        from chronicle_ssg.model import build_entry, is_page, refresh_entry, replace_entry
+        from chronicle_ssg.assemble import refresh_entry, replace_entry
+        from chronicle_ssg.model import build_entry, is_page
         previous = self.result
         assert previous is not None
         loaded = previous.loaded

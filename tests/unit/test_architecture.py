@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chronicle_ssg"
 
 #: earlier stages first; a module may import only modules before it in this list
 ORDER = ["errors", "paths", "slugs", "dates", "config", "discover", "parse", "blocks",
-         "markdown", "comments", "model", "route", "contexts", "render", "write", "build"]
+         "markdown", "comments", "model", "assemble", "route", "contexts", "render", "write",
+         "build"]
 #: which third-party library each stage alone may import
 LIBRARY_OWNERS = {"yaml": {"parse"}, "frontmatter": {"parse"},
                   "markdown_it": {"markdown", "blocks"}, "mdit_py_plugins": {"markdown", "blocks"},
