@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from chronicle_ssg.comments import Comment, build_thread
 from chronicle_ssg.config import SiteConfig, load_config

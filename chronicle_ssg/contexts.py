@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chronicle_ssg.blocks import Update
-from chronicle_ssg.model import Entry, Page, Site, Term
+from chronicle_ssg.model import Entry, Site, Term
 from chronicle_ssg.paths import join_url
 from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
 

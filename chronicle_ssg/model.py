@@ -97,7 +97,6 @@ class Page:
     extra: Mapping[str, Any]
     ids: tuple[str, ...]
     refs: tuple[Ref, ...] = ()  #: cross-references, resolved by assemble_site
-    digest: str = ""
 
     @property
     def last_modified(self) -> dt.datetime | None:

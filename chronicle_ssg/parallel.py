@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any, Callable, Sequence
 
 from chronicle_ssg.errors import BuildFailed, ChronicleError

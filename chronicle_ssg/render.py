@@ -18,7 +18,7 @@ from chronicle_ssg.discover import SourceSet
 from chronicle_ssg.errors import SourceLocation, TemplateError
 from chronicle_ssg.model import Entry, Site
 from chronicle_ssg.paths import absolutize_links
-from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
+from chronicle_ssg.route import Route
 from chronicle_ssg import contexts
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
-import os
 import posixpath
 import signal
 import sys
@@ -21,12 +20,16 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import unquote, urlsplit
 
 from chronicle_ssg.build import BuildOptions
 from chronicle_ssg.errors import BuildFailed, ChronicleError
 from chronicle_ssg.render import BUILTIN_DIR
+
+if TYPE_CHECKING:  # imported lazily at run time: serve pulls in watchdog only when used
+    from chronicle_ssg.session import SiteSession
+    from chronicle_ssg.watch import Watcher
 
 EVENTS_PATH = "/__chronicle/events"
 SCRIPT_PATH = "/__chronicle/livereload.js"

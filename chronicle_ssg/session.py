@@ -84,7 +84,7 @@ class SiteSession:
     def _fast_rebuild(self, changed: set[str], started: float) -> Delta | None:
         from dataclasses import replace
         from chronicle_ssg.build import Preparer, build_now
-        from chronicle_ssg.incremental import full_content_index, signatures
+        from chronicle_ssg.incremental import full_content_index
         from chronicle_ssg.assemble import refresh_entry, replace_entry
         from chronicle_ssg.model import build_entry, is_page
         previous = self.result

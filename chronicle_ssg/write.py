@@ -15,11 +15,11 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
-from chronicle_ssg.errors import ChronicleError, SourceLocation, UnsafePathError
+from chronicle_ssg.errors import UnsafePathError
 
 MANIFEST = ".chronicle-manifest.json"
 CHANGES = ".chronicle-changes.json"
