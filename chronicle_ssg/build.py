@@ -17,7 +17,7 @@ from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, Sour
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
 from chronicle_ssg.assemble import assemble_site
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
-                                 _slug_and_date, _Fields)
+                                 entry_date)
 from chronicle_ssg.parse import parse_data_file, parse_document
 from chronicle_ssg.route import Route, check_static_conflicts, plan_routes
 
@@ -78,12 +78,9 @@ class Preparer:
         """Front matter and rendered body; the Markdown text itself is not kept (memory)."""
         document = parse_document(raw, rel)
         order = document.meta.get("update_order")
-        entry_date = None
-        if not is_page(document):
-            _, file_date = _slug_and_date(rel, self.settings.timezone)
-            entry_date = _Fields(document, []).date("date", self.settings.timezone, file_date)
+        date = None if is_page(document) else entry_date(document, self.settings.timezone)
         body = render_markdown(self.md, document.body, rel, document.body_line, self.settings,
-                               order if order in ("newest", "oldest") else None, entry_date)
+                               order if order in ("newest", "oldest") else None, date)
         return Prepared(replace(document, body=""), body)
 
 

@@ -251,6 +251,12 @@ def _aliases(fields: _Fields) -> tuple[str, ...]:
     return tuple(paths)
 
 
+def entry_date(doc: Document, tz: dt.tzinfo) -> dt.datetime | None:
+    """The date from front matter or the file name, leniently (build_entry reports errors)."""
+    _, file_date = _slug_and_date(doc.rel, tz)
+    return _Fields(doc, []).date("date", tz, file_date)
+
+
 def is_page(doc: Document) -> bool:
     return doc.meta.get("layout") == "page" or str(doc.rel).startswith(PAGES_FOLDER)
 
