@@ -16,6 +16,8 @@ from chronicle_ssg.model import Entry, Site, Term
 from chronicle_ssg.paths import join_url
 from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
 
+#: the `updated` of a feed with no entries: fixed, so output stays reproducible
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -163,9 +165,7 @@ def entry_json_ld(entry: Entry, site: Site, abs_url: Callable[[str], str]) -> di
         "description": entry.description,
         "publisher": {"@type": "Organization", "name": site.config.title, "url": abs_url("/")},
         "keywords": [t.name for t in entry.tags],
-        "wordCount": None,
     }
-    data.pop("wordCount")
     if entry.is_live:
         data["coverageStartTime"] = entry.date.isoformat()
         data["coverageEndTime"] = entry.updates[0].time.isoformat()
@@ -250,16 +250,12 @@ def _period_link(path: str | None) -> dict[str, str] | None:
 
 
 def _find_term(site: Site, family: str, key: str) -> Term:
-    groups = {"tags": site.tags, "categories": site.categories, "authors": site.authors,
-              "series": site.series, "sources": site.sources}[family]
-    return next(t for t in groups if t.key == key)
+    return next(t for t in site.family(family) if t.key == key)
 
 
 def terms_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     family = route.family
-    groups = {"tags": site.tags, "categories": site.categories, "authors": site.authors,
-              "series": site.series, "sources": site.sources}[family]
-    terms = [TermCount(t, len(ids), term_path(family, t)) for t, ids in groups.items()]
+    terms = [TermCount(t, len(ids), term_path(family, t)) for t, ids in site.family(family).items()]
     terms.sort(key=lambda tc: (tc.term.name.casefold(), tc.term.key))
     ctx.update(family=family, family_label=FAMILIES[family][2], terms=terms,
                description=f"All {FAMILIES[family][1].lower()} of {site.config.title}.")
@@ -295,13 +291,9 @@ def feed_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
         updated = max((e.last_modified for e in entries), default=None)
     home = "/corrections/" if route.subject == "corrections" else (
         route.path.removesuffix("feed.xml") if route.family else "/")
-    ctx.update(items=items, updated=updated or _epoch(site), feed_home=home,
+    ctx.update(items=items, updated=updated or EPOCH, feed_home=home,
                feed_title=site.config.title if route.subject == "site"
                else f"{site.config.title}: {route.title}")
-
-
-def _epoch(site: Site) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 SITEMAP_KINDS = frozenset({"entry", "page", "home", "archive_index", "year", "month", "day",

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Mapping
 
-from chronicle_ssg.model import Site
+from chronicle_ssg.model import TERM_FAMILIES, Site
 from chronicle_ssg.route import Route
 
 
@@ -38,10 +38,9 @@ def site_facts(site: Site, routes: tuple[Route, ...]) -> SiteFacts:
     nav = _hash([(p.title, p.path, p.extra.get("hide_from_nav")) for p in site.pages],
                 bool(site.tags), bool(site.categories), bool(site.sources),
                 bool(site.corrections))
-    families = {name: _hash([(t.key, t.name, t.slug, len(ids)) for t, ids in groups.items()])
-                for name, groups in (("tags", site.tags), ("categories", site.categories),
-                                     ("authors", site.authors), ("series", site.series),
-                                     ("sources", site.sources))}
+    families = {name: _hash([(t.key, t.name, t.slug, len(ids))
+                             for t, ids in site.family(name).items()])
+                for name in TERM_FAMILIES}
     return SiteFacts(
         nav=nav, families=families,
         sources={t.key: _hash(t.name, t.slug, places) for t, places in site.sources.items()},

@@ -18,6 +18,7 @@ from chronicle_ssg.parse import Document
 from chronicle_ssg.paths import check_url_path, normalise_url_path
 from chronicle_ssg.slugs import slugify, term_key
 
+TERM_FAMILIES = ("tags", "categories", "authors", "series", "sources")
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 KNOWN_KEYS = {"title", "date", "updated", "tags", "categories", "author", "summary", "slug",
               "draft", "aliases", "series", "layout", "update_order", "description"}
@@ -136,6 +137,12 @@ class Site:
 
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
+
+    def family(self, name: str) -> Mapping[Term, Any]:
+        """One term family (tags, categories, authors, series, sources) and its entries."""
+        if name not in TERM_FAMILIES:
+            raise KeyError(name)
+        return getattr(self, name)
 
     def neighbours(self, entry_id: str) -> tuple[Entry | None, Entry | None]:
         """(newer, older) entry in the archive."""
