@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import posixpath
 import re
 from collections import Counter, defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Mapping
 
@@ -71,7 +72,7 @@ class _Terms:
         return found
 
 
-def _canonical_entries(entries: list[Entry]) -> list[Entry]:
+def _canonical_entries(entries: list[Entry], memo: dict[str, tuple[Entry, Entry]]) -> list[Entry]:
     terms = _Terms()
     out = []
     for entry in sorted(entries, key=lambda e: e.id):
@@ -79,11 +80,15 @@ def _canonical_entries(entries: list[Entry]) -> list[Entry]:
         categories = tuple(terms.canonical("category", t) for t in entry.categories)
         authors = tuple(terms.canonical("author", t) for t in entry.authors)
         series = terms.canonical("series", entry.series) if entry.series else None
-        same = _same_terms(tags, entry.tags) and _same_terms(categories, entry.categories) \
-            and _same_terms(authors, entry.authors) and _same_terms((series,), (entry.series,))
+        hit = memo.get(entry.id)
+        base = hit[1] if hit and hit[0] is entry else entry
+        same = _same_terms(tags, base.tags) and _same_terms(categories, base.categories) \
+            and _same_terms(authors, base.authors) and _same_terms((series,), (base.series,))
         # most entries already spell their terms canonically: skip the costly copy
-        out.append(entry if same else replace(entry, tags=tags, categories=categories,
-                                              authors=authors, series=series))
+        canonical = base if same else replace(entry, tags=tags, categories=categories,
+                                              authors=authors, series=series)
+        memo[entry.id] = (entry, canonical)
+        out.append(canonical)
     return out
 
 
@@ -96,32 +101,51 @@ def _ref_index(entries: list[Entry]) -> dict[str, list[Entry]]:
     """What a cross-reference may name: slug, source path, or path under content/."""
     index: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
-        keys = {entry.slug, entry.id, entry.id.removeprefix("content/"),
-                str(PurePosixPath(entry.id).with_suffix("")).removeprefix("content/")}
-        for key in keys:
+        under_content = entry.id.removeprefix("content/")
+        for key in {entry.slug, entry.id, under_content, posixpath.splitext(under_content)[0]}:
             index[key].append(entry)
     return index
 
 
 def _resolve_refs(entries: list[Entry], pages: list[Page], config: SiteConfig,
-                  errors: list[ChronicleError]) -> tuple[list[Entry], list[Page], dict[str, set[str]]]:
+                  errors: list[ChronicleError], memo: dict[str, tuple[Any, Entry]],
+                  ) -> tuple[list[Entry], list[Page], dict[str, set[str]]]:
     """Turn `entry:` links into URLs and prefix root links with the base path.
 
     Entries and standalone pages both may cite entries; only entries count as backlinks,
-    because "Referenced in" lists entries.
+    because "Referenced in" lists entries. An entry's result depends on itself, the base
+    path and what its references point at; `memo` keeps it while those stay the same.
     """
-    index = _ref_index(entries)
+    index: dict[str, list[Entry]] | None = None
     cited_by: dict[str, set[str]] = defaultdict(set)
     out = []
     for entry in entries:
+        targets: tuple[object, ...] = ()
+        if entry.refs:
+            index = index if index is not None else _ref_index(entries)
+            targets = tuple((ref.target, tuple((e.id, e.path, e.ids) for e in index.get(ref.target, ())))
+                            for ref in entry.refs)
+            for _, found in targets:
+                if len(found) == 1 and found[0][0] != entry.id:  # type: ignore[index]
+                    cited_by[found[0][0]].add(entry.id)  # type: ignore[index]
+        hit = memo.get(entry.id)
+        if hit and hit[0][0] is entry and hit[0][1:] == (config.base_path, targets):
+            out.append(hit[1])
+            continue
         summary = rebase_relative_links(entry.summary_html, entry.path)
+        before = len(errors)
         body, summary = _link_html(entry.id, entry.refs, (entry.body_html, summary),
-                                   index, config.base_path, errors, cited_by)
-        out.append(replace(entry, body_html=body, summary_html=summary)
-                   if (body, summary) != (entry.body_html, entry.summary_html) else entry)
+                                   index or {}, config.base_path, errors, None)
+        linked = (replace(entry, body_html=body, summary_html=summary)
+                  if (body, summary) != (entry.body_html, entry.summary_html) else entry)
+        if len(errors) == before:  # a broken reference must be reported again next time
+            memo[entry.id] = ((entry, config.base_path, targets), linked)
+        out.append(linked)
     out_pages = []
     for page in pages:
-        (body,) = _link_html(page.id, page.refs, (page.body_html,), index, config.base_path,
+        if page.refs:
+            index = index if index is not None else _ref_index(entries)
+        (body,) = _link_html(page.id, page.refs, (page.body_html,), index or {}, config.base_path,
                              errors, None)
         out_pages.append(replace(page, body_html=body) if body != page.body_html else page)
     return out, out_pages, cited_by
@@ -174,58 +198,93 @@ def _group(entries: tuple[Entry, ...], key: Any) -> dict[Any, tuple[str, ...]]:
     return {k: tuple(groups[k]) for k in order}
 
 
-def _related(entries: tuple[Entry, ...], tags: Mapping[Term, tuple[str, ...]],
-             position: Mapping[str, int], count: int, window: int = 12) -> dict[str, tuple[str, ...]]:
+def _related(entries: tuple[Entry, ...], tags: Mapping[Term, tuple[str, ...]], count: int,
+             memo: dict[str, tuple[Entry, tuple[tuple[str, ...], ...], tuple[str, ...]]],
+             changed: set[str] | None, window: int = 12) -> dict[str, tuple[str, ...]]:
     """Entries sharing the most tags; ties go to the nearest in time, then id.
 
     Only the `window` entries nearest in time per tag are candidates, which keeps this
-    linear in the archive size while still finding the closest companions.
+    linear in the archive size while still finding the closest companions. An entry's
+    result depends only on itself and those windows (their ids and dates), so `memo`
+    keeps it while none of them is in `changed` (None: all may have changed).
     """
-    import bisect
-    positions = {term: [position[i] for i in ids] for term, ids in tags.items()}
+    by_id = {e.id: e for e in entries}
+    windows: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    half = window // 2
+    for ids in tags.values():
+        for at, entry_id in enumerate(ids):
+            windows[entry_id].append(ids[max(0, at - half): at + half + 1])
     related: dict[str, tuple[str, ...]] = {}
     for entry in entries:
-        me = position[entry.id]
-        scores: Counter[int] = Counter()
-        for tag in entry.tags:
-            ranks = positions[tag]  # ascending: newest first means ascending position
-            at = bisect.bisect_left(ranks, me)
-            for other in ranks[max(0, at - window // 2): at + window // 2 + 1]:
-                if other != me:
-                    scores[other] += 1
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - me), kv[0]))[:count]
-        related[entry.id] = tuple(entries[i].id for i, _ in best)
+        near = tuple(windows.get(entry.id, ()))
+        hit = memo.get(entry.id)
+        if hit and changed is not None and hit[0] is entry and hit[1] == near \
+                and all(changed.isdisjoint(ids) for ids in near):
+            related[entry.id] = hit[2]
+            continue
+        scores: Counter[str] = Counter(i for ids in near for i in ids if i != entry.id)
+        best = sorted(scores.items(), key=lambda kv: (
+            -kv[1], abs((by_id[kv[0]].date - entry.date).total_seconds()), kv[0]))[:count]
+        related[entry.id] = tuple(i for i, _ in best)
+        memo[entry.id] = (entry, near, related[entry.id])
     return related
 
 
-def _with_digests(entry: Entry, finished: dict[str, tuple[Entry, Entry]] | None) -> Entry:
-    """The entry with its digests; a serve session remembers them per unchanged entry."""
-    if finished is not None:
-        hit = finished.get(entry.id)
-        if hit and hit[0] is entry:
-            return hit[1]
+def _with_digests(entry: Entry, memo: dict[str, tuple[Entry, Entry]]) -> Entry:
+    """The entry with its digests, kept per unchanged entry."""
+    hit = memo.get(entry.id)
+    if hit and hit[0] is entry:
+        return hit[1]
     done = replace(entry, card_digest=card_digest(entry), full_digest=full_digest(entry))
-    if finished is not None:
-        finished[entry.id] = (entry, done)
+    memo[entry.id] = (entry, done)
     return done
+
+
+@dataclass
+class AssemblyMemo:
+    """Per-entry work kept between assemblies by a serve session.
+
+    model_site hands over the very same Entry object for an unchanged source, so each
+    step's result is kept by entry id and reused while its inputs are the same objects.
+    A fresh memo (a plain build) simply computes everything.
+    """
+
+    canonical: dict[str, tuple[Entry, Entry]] = field(default_factory=dict)
+    linked: dict[str, tuple[Any, Entry]] = field(default_factory=dict)
+    finished: dict[str, tuple[Entry, Entry]] = field(default_factory=dict)
+    related: dict[str, Any] = field(default_factory=dict)
+    by_id: Mapping[str, Entry] | None = None  #: the entries of the last assembled site
+
+    def prune(self, ids: set[str]) -> None:
+        """Forget entries that are gone (they would only hold memory)."""
+        for table in (self.canonical, self.linked, self.finished, self.related):
+            for stale in set(table) - ids:
+                del table[stale]
 
 
 def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
                   now: dt.datetime, include_drafts: bool = False,
-                  include_future: bool = False,
-                  finished: dict[str, tuple[Entry, Entry]] | None = None) -> Site:
+                  include_future: bool = False, memo: AssemblyMemo | None = None) -> Site:
     """Filter, sort and index the entries; resolve cross-references. Raises BuildFailed."""
+    memo = memo or AssemblyMemo()
     errors: list[ChronicleError] = []
     visible = [e for e in entries if (include_drafts or not e.draft)
                and (include_future or not e.scheduled)]
-    visible = _canonical_entries(visible)
+    visible = _canonical_entries(visible, memo.canonical)
     pages = [p for p in pages if include_drafts or not p.draft]
-    visible, pages, cited_by = _resolve_refs(visible, pages, config, errors)
+    visible, pages, cited_by = _resolve_refs(visible, pages, config, errors, memo.linked)
     raise_collected(errors)
-    visible = [_with_digests(e, finished) for e in visible]
+    visible = [_with_digests(e, memo.finished) for e in visible]
     ordered = tuple(sorted(visible, key=lambda e: (e.date, e.id), reverse=True))
     position = {e.id: i for i, e in enumerate(ordered)}
     by_id = {e.id: e for e in ordered}
+    changed = None
+    if memo.by_id is not None:
+        before = memo.by_id
+        changed = {i for i, e in by_id.items() if before.get(i) is not e}
+        changed.update(i for i in before if i not in by_id)
+    memo.prune(set(by_id))
+    memo.by_id = by_id
     tags = _group(ordered, lambda e: e.tags)
     sources: dict[Term, list[tuple[str, str]]] = defaultdict(list)
     terms = _Terms()
@@ -252,13 +311,12 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
         days=_group(ordered, lambda e: ((e.date.year, e.date.month, e.date.day),)),
         backlinks={k: tuple(sorted(v, key=lambda i: position[i])) for k, v in sorted(cited_by.items())
                    if k in by_id},
-        related=_related(ordered, tags, position, config.related_entries),
+        related=_related(ordered, tags, config.related_entries, memo.related, changed),
         corrections=tuple(corrections),
         recently_updated=tuple(e.id for e in updated[:config.recently_updated]),
         now=now,
         next_due=min((e.date for e in entries if e.scheduled and not e.draft and not include_future),
                      default=None))
-
 
 
 def refresh_entry(site: Site, entry: Entry) -> Entry | None:

@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from chronicle_ssg.comments import Comment, build_thread
 from chronicle_ssg.config import SiteConfig, load_config
@@ -15,11 +15,11 @@ from chronicle_ssg.discover import COMMENTS_SUFFIX, SourceFile, SourceSet, disco
 from chronicle_ssg.cache import BuildCache, cache_key, load_cache, save_cache
 from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, SourceLocation, raise_collected
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
-from chronicle_ssg.assemble import assemble_site
+from chronicle_ssg.assemble import AssemblyMemo, assemble_site
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
                                  entry_date)
 from chronicle_ssg.parse import parse_data_file, parse_document
-from chronicle_ssg.route import Route, check_static_conflicts, plan_routes
+from chronicle_ssg.route import Route, RouteMemo, check_static_conflicts, plan_routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +86,22 @@ class Preparer:
 
 def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[ChronicleError],
                 cache: BuildCache | None = None, jobs: int = 1,
-                progress: Any = None) -> dict[str, Prepared]:
-    """Parse and render every Markdown source; cached ones are reused, the rest in parallel."""
+                progress: Any = None, kept: Mapping[str, Prepared] | None = None,
+                ) -> dict[str, Prepared]:
+    """Parse and render every Markdown source; cached ones are reused, the rest in parallel.
+
+    `kept` (from a serve session) holds sources known unchanged since they were prepared.
+    """
     from chronicle_ssg.parallel import map_items
     cache = cache or BuildCache("")
     prepared: dict[str, Prepared] = {}
     todo: list[tuple[SourceFile, bytes]] = []
+    kept = kept or {}
     for source in sources:
+        known = kept.get(str(source.rel))
+        if known is not None:
+            prepared[str(source.rel)] = known
+            continue
         try:
             value, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
         except OSError as exc:
@@ -115,13 +124,18 @@ def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[
 
 def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
                   errors: list[ChronicleError], cache: BuildCache | None = None,
+                  kept: Mapping[str, tuple[Comment, ...]] | None = None,
                   ) -> dict[str, tuple[Comment, ...]]:
     """Comments keyed by the id of the entry they belong to (same name, .md)."""
     md = None
     cache = cache or BuildCache("")
     threads = {}
+    kept = kept or {}
     for source in sources:
         entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
+        if entry_id in kept:
+            threads[entry_id] = kept[entry_id]
+            continue
         try:
             thread, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
             if thread is None:
@@ -141,16 +155,27 @@ def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
     return threads
 
 
+@dataclass
+class SiteMemo:
+    """Work a serve session keeps between rebuilds; each part is checked against its inputs."""
+
+    entries: dict[str, tuple[Prepared, tuple[Comment, ...], str, Entry]] = field(default_factory=dict)
+    assembly: AssemblyMemo = field(default_factory=AssemblyMemo)
+    routes: RouteMemo = field(default_factory=RouteMemo)
+    preparer: Preparer | None = None
+
+
 def model_site(config: SiteConfig, prepared: dict[str, Prepared],
                threads: dict[str, tuple[Comment, ...]], options: BuildOptions,
                now: dt.datetime, errors: list[ChronicleError],
-               memo: dict[str, Any] | None = None) -> Site:
+               memo: SiteMemo | None = None) -> Site:
     """Entries and pages from prepared sources, then the assembled site.
 
     `memo` (kept by a serve session) remembers each entry built from the very same
     prepared source, comments and config, so a rebuild only rebuilds what changed.
     """
-    memo = {} if memo is None else memo
+    memo = memo or SiteMemo()
+    built = memo.entries
     config_key = config.digest()
     entries: list[Entry] = []
     pages: list[Page] = []
@@ -162,14 +187,14 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
                 pages.append(page)
         else:
             thread = threads.get(entry_id, ())
-            hit = memo.get(entry_id)
+            hit = built.get(entry_id)
             if hit and hit[0] is item and hit[1] is thread and hit[2] == config_key \
                     and hit[3].scheduled == (hit[3].date > now):
                 entries.append(hit[3])
                 continue
             entry = build_entry(item, config, now, thread, errors)
             if entry:
-                memo[entry_id] = (item, thread, config_key, entry)
+                built[entry_id] = (item, thread, config_key, entry)
                 entries.append(entry)
     orphans = sorted(set(threads) - set(prepared))
     for orphan in orphans:
@@ -179,12 +204,10 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
             hint="name it after its entry: the entry's file name with .md replaced by "
                  f"{COMMENTS_SUFFIX}, in the same folder"))
     raise_collected(errors)
-    for stale in set(memo) - set(prepared) - {""}:
-        del memo[stale]
-    finished = memo.setdefault("", {})  # entry id -> (entry, the same with digests)
-    for stale in set(finished) - set(prepared):
-        del finished[stale]
-    return assemble_site(config, entries, pages, now, options.drafts, options.future, finished)
+    for stale in set(built) - set(prepared):
+        del built[stale]
+    return assemble_site(config, entries, pages, now, options.drafts, options.future,
+                         memo.assembly)
 
 
 @dataclass
@@ -203,9 +226,15 @@ class LoadedSite:
 def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None,
               cache: BuildCache | None = None,
               discovered: tuple[SiteConfig, SourceSet] | None = None,
-              memo: dict[str, Any] | None = None) -> LoadedSite:
-    """Stages 1-4: sources to routes. Raises BuildFailed with every problem found."""
+              memo: SiteMemo | None = None, kept: LoadedSite | None = None) -> LoadedSite:
+    """Stages 1-4: sources to routes. Raises BuildFailed with every problem found.
+
+    A serve session passes its `memo` and, when it knows which files changed, the
+    previous site as `kept`: sources whose SourceFile is the very same object as before
+    are not looked at again.
+    """
     stats = stats or Stats()
+    memo = memo or SiteMemo()
     if discovered is None:
         config = load_site_config(site_root, options)
         sources = discover_sources(site_root, config.theme)
@@ -213,23 +242,41 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
         config, sources = discovered
     stats.lap("discover")
     errors: list[ChronicleError] = []
-    preparer = Preparer(config)
+    if memo.preparer is None or memo.preparer.config is not config:
+        memo.preparer = Preparer(config)
+    preparer = memo.preparer
     if cache is not None and cache.key != cache_key(preparer.settings.key()):
         cache.sources.clear()
         cache.key = cache_key(preparer.settings.key())
         cache.dirty = True
-    prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs, stats.progress)
-    threads = load_comments(sources.comments, config, errors, cache)
+    kept_prepared, kept_threads = _unchanged(kept, sources) if kept else ({}, {})
+    prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs, stats.progress,
+                           kept_prepared)
+    threads = load_comments(sources.comments, config, errors, cache, kept_threads)
     if cache is not None:
         cache.prune({str(s.rel) for s in sources.content + sources.comments})
         stats.counts["cache_hits"], stats.counts["cache_misses"] = cache.hits, cache.misses
     stats.lap("parse")
     site = model_site(config, prepared, threads, options, build_now(), errors, memo)
     stats.lap("model")
-    routes = plan_routes(site)
+    routes = plan_routes(site, memo.routes)
     check_static_conflicts(routes, (s.name for s in sources.static))
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes)
+
+
+def _unchanged(previous: LoadedSite, sources: SourceSet,
+               ) -> tuple[dict[str, Prepared], dict[str, tuple[Comment, ...]]]:
+    """What `previous` loaded from sources that are still the very same SourceFile."""
+    before = {str(s.rel): s for s in previous.sources.content + previous.sources.comments}
+    prepared = {rel: previous.prepared[rel] for s in sources.content
+                if before.get(rel := str(s.rel)) is s and rel in previous.prepared}
+    threads = {}
+    for source in sources.comments:
+        entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
+        if before.get(str(source.rel)) is source and entry_id in previous.threads:
+            threads[entry_id] = previous.threads[entry_id]
+    return prepared, threads
 
 
 def render_site(loaded: LoadedSite, serve_mode: bool = False,
@@ -280,6 +327,7 @@ class BuildResult:
     renderer: Any  #: render.Renderer
     signatures: dict[str, str]  #: output path -> route signature
     files: dict[str, list]  #: output path -> [hash, size], as in the manifest
+    signed: Any = None  #: incremental.Signed: the signatures with what they were made from
 
 
 def build(site_root: Path, output_dir: Path, options: BuildOptions,
@@ -290,7 +338,8 @@ def build(site_root: Path, output_dir: Path, options: BuildOptions,
 
 
 def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
-               stats: Stats | None = None, cache: BuildCache | None = None) -> BuildResult:
+               stats: Stats | None = None, cache: BuildCache | None = None,
+               memo: SiteMemo | None = None) -> BuildResult:
     """The whole pipeline; output/ is replaced only when every stage succeeded.
 
     With the cache, sources whose bytes did not change are not parsed again, and pages
@@ -298,7 +347,7 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     linked into the new output unread.
     """
     from chronicle_ssg import __version__
-    from chronicle_ssg.incremental import signatures
+    from chronicle_ssg.incremental import sign
     from chronicle_ssg.render import make_environment
     from chronicle_ssg.write import Staging, read_manifest, recover_interrupted
     stats = stats or Stats()
@@ -313,10 +362,11 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
             return unchanged
     if cache is None and options.use_cache:
         cache = load_cache(site_root)
-    loaded = load_site(site_root, options, stats, cache, (config, sources))
+    loaded = load_site(site_root, options, stats, cache, (config, sources), memo)
     renderer = make_environment(loaded.sources, site_root)
     config_digest = f"{__version__}|{loaded.config.digest()}"
-    new_signatures = signatures(loaded.site, loaded.routes, renderer.template_digests, config_digest)
+    signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest)
+    new_signatures = signed.signatures
     old_signatures = cache.signatures.get(output_key(output_dir, options), {}) if cache else {}
     stats.lap("plan")
     stale = [route for route in loaded.routes
@@ -326,7 +376,7 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
         if current is not None:
             stats.lap("write")
             return BuildResult(loaded, current, renderer, new_signatures,
-                               read_manifest(output_dir))
+                               read_manifest(output_dir), signed)
     staging = Staging(output_dir, site_root, trust_manifest=options.use_cache)
     try:
         for static in loaded.sources.static:
@@ -347,7 +397,7 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
             save_cache(site_root, cache)
             record_build(site_root, output_dir, fingerprint, loaded)
         stats.lap("cache")
-    return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files))
+    return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files), signed)
 
 
 def output_unchanged(loaded: LoadedSite, output_dir: Path) -> Any:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
@@ -115,9 +116,9 @@ def _loc(path: Path, site_root: Path) -> SourceLocation:
 
 
 def source_file(path: Path, rel_to: Path, kind: SourceKind, name: str = "") -> SourceFile:
-    stat = path.stat()
+    info = path.stat()
     rel = PurePosixPath(path.relative_to(rel_to).as_posix())
-    return SourceFile(path, rel, kind, (stat.st_mtime_ns, stat.st_size), name)
+    return SourceFile(path, rel, kind, (info.st_mtime_ns, info.st_size), name)
 
 
 def discover_sources(site_root: Path, theme_name: str) -> SourceSet:
@@ -167,3 +168,47 @@ def _layered(site_root: Path, folders: list[Path], kind: SourceKind,
             if name not in chosen:
                 chosen[name] = source_file(path, base, kind, name)
     return tuple(chosen[name] for name in sorted(chosen))
+
+
+def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> SourceSet | None:
+    """The source set after the watcher reported `changed` paths, without a new walk.
+
+    Only plain content files are handled here (Markdown and comments under content/);
+    anything a walk would judge differently (folders, symlinks, templates, static files,
+    chronicle.toml) returns None, and the caller walks the whole site as a build does.
+    Unchanged files keep their SourceFile objects, so later stages can skip them by identity.
+    """
+    content_root = site_root / "content"
+    real_content = os.path.realpath(content_root)
+    known = {str(s.rel): s for s in previous.content + previous.comments}
+    for raw in changed:
+        path = Path(raw)
+        if not path.is_relative_to(content_root):
+            return None
+        rel = path.relative_to(site_root).as_posix()
+        if any(is_ignored_name(part) for part in PurePosixPath(rel).parts):
+            continue  # a walk skips ignored names and everything under ignored folders
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            if rel in known:
+                del known[rel]
+            elif any(name.startswith(rel + "/") for name in known):
+                return None  # a folder went away: let a walk say what is left
+            continue
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode) or os.path.realpath(path.parent) != os.path.join(
+                real_content, *PurePosixPath(rel).parts[1:-1]):
+            return None  # a folder, a symlink or a file reached through one
+        if rel.endswith(COMMENTS_SUFFIX):
+            kind = SourceKind.COMMENTS
+        elif path.suffix.lower() in (".md", ".markdown"):
+            kind = SourceKind.CONTENT
+        else:
+            continue
+        known[rel] = SourceFile(path, PurePosixPath(rel), kind, (info.st_mtime_ns, info.st_size))
+    ordered = sorted(known.values(), key=lambda s: s.rel.parts)  # the order of a sorted walk
+    return replace(previous,
+                   content=tuple(s for s in ordered if s.kind is SourceKind.CONTENT),
+                   comments=tuple(s for s in ordered if s.kind is SourceKind.COMMENTS))

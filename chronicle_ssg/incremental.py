@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Mapping
 
-from chronicle_ssg.model import TERM_FAMILIES, Site
+from chronicle_ssg.model import TERM_FAMILIES, Entry, Site
 from chronicle_ssg.route import Route
 
 
@@ -56,6 +56,11 @@ def route_signature(route: Route, site: Site, facts: SiteFacts, template_digest:
     shown = [by_id[i].full_digest if route.full_content else by_id[i].card_digest
              for i in route.entries]
     linked = [by_id[i].card_digest if i in by_id else i for i in route.neighbours]
+    return _hash(template_digest, config_digest, _facts_shown(route, facts), route, shown, linked)
+
+
+def _facts_shown(route: Route, facts: SiteFacts) -> tuple[str, object]:
+    """The site-wide facts this route's page shows: the nav, and one more for some kinds."""
     extra: object = None
     if route.kind == "terms":  # an index shows every term with its count
         extra = facts.families.get(route.family)
@@ -67,7 +72,7 @@ def route_signature(route: Route, site: Site, facts: SiteFacts, template_digest:
         extra = facts.paths
     elif route.kind in ("page", "alias"):
         extra = facts.pages.get(route.subject)
-    return _hash(template_digest, config_digest, facts.nav, route, shown, linked, extra)
+    return facts.nav, extra
 
 
 def signatures(site: Site, routes: tuple[Route, ...] | list[Route],
@@ -78,6 +83,48 @@ def signatures(site: Site, routes: tuple[Route, ...] | list[Route],
     return {str(r.output): route_signature(r, site, facts, template_digests.get(r.template, ""),
                                            config_digest)
             for r in routes}
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A site's route signatures and what they were computed from."""
+
+    signatures: dict[str, str]  #: output path -> signature
+    routes: dict[str, Route]  #: output path -> route
+    by_id: Mapping[str, Entry]
+    facts: SiteFacts
+    template_digests: Mapping[str, str]
+    config_digest: str
+
+
+def sign(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, str],
+         config_digest: str, previous: Signed | None = None) -> Signed:
+    """Every route's signature; those whose inputs are the same objects as in `previous`
+    (route, entries, facts, template, config) keep their previous signature unhashed."""
+    facts = site_facts(site, routes)
+    if previous is None or previous.config_digest != config_digest:
+        return Signed(signatures(site, routes, template_digests, config_digest, facts),
+                      {str(r.output): r for r in routes}, site.by_id, facts, template_digests,
+                      config_digest)
+    before = previous.by_id
+    changed = {i for i, e in site.by_id.items() if before.get(i) is not e}
+    changed.update(i for i in before if i not in site.by_id)
+    same_templates = {name for name, digest in template_digests.items()
+                      if previous.template_digests.get(name) == digest}
+    result: dict[str, str] = {}
+    by_output: dict[str, Route] = {}
+    for route in routes:
+        output = str(route.output)
+        by_output[output] = route
+        old = previous.routes.get(output)
+        if old is route and route.template in same_templates \
+                and changed.isdisjoint(route.entries) and changed.isdisjoint(route.neighbours) \
+                and _facts_shown(route, facts) == _facts_shown(route, previous.facts):
+            result[output] = previous.signatures[output]
+        else:
+            result[output] = route_signature(route, site, facts,
+                                             template_digests.get(route.template, ""), config_digest)
+    return Signed(result, by_output, site.by_id, facts, template_digests, config_digest)
 
 
 def full_content_index(routes: tuple[Route, ...]) -> dict[str, tuple[Route, ...]]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from chronicle_ssg.errors import ChronicleError, RouteConflict, SourceLocation, raise_collected
-from chronicle_ssg.model import Site, Term
+from chronicle_ssg.model import Entry, Site, Term
 from chronicle_ssg.paths import output_for
 
 #: route kind -> template name; kinds that share a layout share a template
@@ -77,14 +77,48 @@ def _route(kind: str, path: str, **fields: object) -> Route:
                  **fields)  # type: ignore[arg-type]
 
 
+@dataclass
+class RouteMemo:
+    """Routes kept between plans by a serve session, reused while their inputs are equal.
+
+    Reused routes are the very same objects, which lets signatures skip them cheaply.
+    """
+
+    entries: dict[str, tuple[tuple[object, ...], list[Route]]] = field(default_factory=dict)
+    listings: dict[tuple[str, str], tuple[tuple[object, ...], list[Route]]] = field(
+        default_factory=dict)
+    used: set[object] = field(default_factory=set)
+
+    def keep(self, table: dict, name: object, key: tuple[object, ...], make: Any) -> list[Route]:
+        """table[name]'s routes when made from an equal key, else freshly made ones."""
+        self.used.add(name)
+        hit = table.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        routes = make()
+        table[name] = (key, routes)
+        return routes
+
+    def prune(self) -> None:
+        for table in (self.entries, self.listings):
+            for stale in set(table) - self.used:
+                del table[stale]
+        self.used = set()
+
+
 def paginate(kind: str, first_path: str, ids: tuple[str, ...], per_page: int,
-             **fields: object) -> list[Route]:
+             memo: RouteMemo | None = None, **fields: object) -> list[Route]:
     """Split a listing into pages: first_path, first_path/page/2/, ..."""
-    count = max(1, math.ceil(len(ids) / per_page))
-    return [_route(kind, Pager(n, count, first_path).path_of(n),
-                   entries=ids[(n - 1) * per_page: n * per_page],
-                   pager=Pager(n, count, first_path), **fields)
-            for n in range(1, count + 1)]
+    def make() -> list[Route]:
+        count = max(1, math.ceil(len(ids) / per_page))
+        return [_route(kind, Pager(n, count, first_path).path_of(n),
+                       entries=ids[(n - 1) * per_page: n * per_page],
+                       pager=Pager(n, count, first_path), **fields)
+                for n in range(1, count + 1)]
+
+    if memo is None:
+        return make()
+    return memo.keep(memo.listings, (kind, first_path), (ids, per_page, fields), make)
 
 
 def period_path(key: tuple[int, ...]) -> str:
@@ -95,7 +129,7 @@ def term_path(family: str, term: Term) -> str:
     return f"/{FAMILIES[family][0]}/{term.slug}/"
 
 
-def entry_routes(site: Site) -> list[Route]:
+def entry_routes(site: Site, memo: RouteMemo) -> list[Route]:
     routes = []
     for entry in site.entries:
         newer, older = site.neighbours(entry.id)
@@ -103,16 +137,21 @@ def entry_routes(site: Site) -> list[Route]:
                  "backlinks": site.backlinks.get(entry.id, ()),
                  "related": site.related.get(entry.id, ()),
                  "series": site.series[entry.series] if entry.series else ()}
-        linked = [i for ids in roles.values() for i in ids]
-        # the same entry may appear in several roles; `shape` keeps which is which, so
-        # the signature changes when, say, a related entry starts citing this one
-        shape = ";".join(f"{role}={','.join(ids)}" for role, ids in roles.items() if ids)
-        routes.append(_route("entry", entry.path, subject=entry.id, title=entry.title,
-                             entries=(entry.id,), neighbours=tuple(dict.fromkeys(linked)),
-                             full_content=True, shape=shape))
-        routes += [_route("alias", alias, subject=entry.id, title=entry.title,
-                          neighbours=(entry.id,)) for alias in entry.aliases]
+        routes += memo.keep(memo.entries, entry.id, (entry, *roles.values()),
+                            lambda: _entry_routes(entry, roles))
     return routes
+
+
+def _entry_routes(entry: Entry, roles: dict[str, tuple[str, ...]]) -> list[Route]:
+    linked = [i for ids in roles.values() for i in ids]
+    # the same entry may appear in several roles; `shape` keeps which is which, so
+    # the signature changes when, say, a related entry starts citing this one
+    shape = ";".join(f"{role}={','.join(ids)}" for role, ids in roles.items() if ids)
+    return [_route("entry", entry.path, subject=entry.id, title=entry.title,
+                   entries=(entry.id,), neighbours=tuple(dict.fromkeys(linked)),
+                   full_content=True, shape=shape),
+            *(_route("alias", alias, subject=entry.id, title=entry.title,
+                     neighbours=(entry.id,)) for alias in entry.aliases)]
 
 
 def page_routes(site: Site) -> list[Route]:
@@ -123,7 +162,7 @@ def page_routes(site: Site) -> list[Route]:
     return routes
 
 
-def archive_routes(site: Site) -> list[Route]:
+def archive_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
     """The archive index, then year, month and day pages with prev/next period links."""
     per_page = site.config.entries_per_page
     routes = [_route("archive_index", "/archives/", title="Archives",
@@ -139,7 +178,7 @@ def archive_routes(site: Site) -> list[Route]:
                 extra = tuple(i for year in sorted(site.years, reverse=True)
                               if year < key_tuple[0]
                               for i in site.days.get((year,) + key_tuple[1:], ()))
-            routes += paginate(kind, period_path(key_tuple), groups[key], per_page,
+            routes += paginate(kind, period_path(key_tuple), groups[key], per_page, memo,
                                subject="-".join(map(str, key_tuple)), period_links=links,
                                neighbours=extra)
     return routes
@@ -149,7 +188,7 @@ def _as_tuple(key: int | tuple[int, ...]) -> tuple[int, ...]:
     return key if isinstance(key, tuple) else (key,)
 
 
-def term_routes(site: Site) -> list[Route]:
+def term_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
     per_page = site.config.entries_per_page
     routes: list[Route] = []
     families: dict[str, Mapping[Term, tuple[str, ...]]] = {
@@ -163,7 +202,7 @@ def term_routes(site: Site) -> list[Route]:
         for term, ids in groups.items():
             size = len(ids) if family == "series" else per_page
             routes += paginate("series" if family == "series" else "term", term_path(family, term),
-                               ids, max(size, 1), subject=term.key, title=term.name, family=family)
+                               ids, max(size, 1), memo, subject=term.key, title=term.name, family=family)
             if family == "tags":
                 routes.append(_route("feed", term_path(family, term) + "feed.xml", subject=term.key,
                                      title=term.name, family=family,
@@ -178,10 +217,10 @@ def term_routes(site: Site) -> list[Route]:
     return routes
 
 
-def site_routes(site: Site) -> list[Route]:
+def site_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
     """Home pages, feeds, corrections, sitemap, robots.txt and 404."""
     ids = tuple(e.id for e in site.entries)
-    routes = paginate("home", "/", ids, site.config.entries_per_page)
+    routes = list(paginate("home", "/", ids, site.config.entries_per_page, memo))
     # the "recently updated" box is on the first home page only
     routes[0] = replace(routes[0], neighbours=site.recently_updated)
     routes.append(_route("feed", "/feed.xml", subject="site", title=site.config.title,
@@ -197,11 +236,13 @@ def site_routes(site: Site) -> list[Route]:
     return routes
 
 
-def plan_routes(site: Site) -> tuple[Route, ...]:
+def plan_routes(site: Site, memo: RouteMemo | None = None) -> tuple[Route, ...]:
     """Every route of the site, sorted by output; URL clashes are errors listing every file."""
-    routes = (entry_routes(site) + page_routes(site) + archive_routes(site)
-              + term_routes(site) + site_routes(site))
+    memo = memo or RouteMemo()
+    routes = (entry_routes(site, memo) + page_routes(site) + archive_routes(site, memo)
+              + term_routes(site, memo) + site_routes(site, memo))
     routes.append(_route("sitemap", "/sitemap.xml", entries=tuple(e.id for e in site.entries)))
+    memo.prune()
     check_conflicts(routes)
     return tuple(sorted(routes, key=lambda r: str(r.output)))
 
@@ -212,9 +253,7 @@ def check_conflicts(routes: Iterable[Route]) -> None:
     for route in routes:
         by_output[str(route.output).casefold()].append(route)
     errors: list[ChronicleError] = []
-    for output, clashing in sorted(by_output.items()):
-        if len(clashing) < 2:
-            continue
+    for output, clashing in sorted(item for item in by_output.items() if len(item[1]) > 1):
         sources = sorted({_describe(r) for r in clashing})
         location = next((SourceLocation(PurePosixPath(r.subject)) for r in clashing
                          if r.kind in ("entry", "page", "alias")), None)

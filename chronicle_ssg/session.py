@@ -9,12 +9,15 @@ A failed rebuild raises and leaves the session (and output/) as it was.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Stats, build_site,
-                                 load_site, render_routes)
+from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
+                                 Stats, build_site, load_site, render_routes)
+from chronicle_ssg.discover import updated_sources
+from chronicle_ssg.incremental import Signed, sign, signatures
 from chronicle_ssg.cache import BuildCache
 from chronicle_ssg.errors import BuildFailed, ChronicleError
 from chronicle_ssg.write import apply_delta, content_hash, write_manifest
@@ -48,13 +51,12 @@ class SiteSession:
     cache: BuildCache = field(default_factory=lambda: BuildCache(""))
     result: BuildResult | None = None
     template_stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
-    _preparer: object = None
+    defer_manifest: bool = False  #: serve writes the manifest after the reload signal
+    _memo: SiteMemo = field(default_factory=SiteMemo)
     _index: dict = field(default_factory=dict)
     _index_for: object = None
-    _facts_value: object = None
-    _facts_for: object = None
-    _memo: dict = field(default_factory=dict)  #: model_site's memo of built entries
-    defer_manifest: bool = False  #: serve writes the manifest after the reload signal
+    #: paths of a failed rebuild: the next one must look at them again
+    _unsettled: set[str] = field(default_factory=set)
     _manifest_due: bool = False
 
     @property
@@ -64,26 +66,40 @@ class SiteSession:
 
     def start(self) -> BuildResult:
         """The first, full build (atomic, like `chronicle build`)."""
-        self.result = build_site(self.site_root, self.output_dir, self.options, cache=self.cache)
+        self.result = build_site(self.site_root, self.output_dir, self.options, cache=self.cache,
+                                 memo=self._memo)
         self.template_stamps = _stamps(self.result.loaded.sources.templates)
+        _settle_memory()
         return self.result
 
     def rebuild(self, changed: set[str] | None = None) -> Delta:
         """Bring output/ up to date with the sources; raises BuildFailed, keeping state.
 
-        `changed` (paths from the watcher) allows the fast path: when only existing
-        entries' bodies changed, nothing is re-read or re-planned but those entries.
+        `changed` (paths from the watcher) allows two shortcuts: when only existing
+        entries' bodies changed, nothing is re-read or re-planned but those entries; when
+        only content files changed, the site is not walked again. Without it, everything
+        is looked at (by stamp).
         """
         started = time.perf_counter()
-        if changed and self.result is not None:
-            delta = self._fast_rebuild(changed, started)
-            if delta is not None:
-                return delta
-        return self._full_rebuild(started)
+        if changed is not None:
+            changed = self._unsettled | set(changed)
+        try:
+            delta = None
+            if changed and self.result is not None:
+                delta = self._fast_rebuild(changed, started)
+            if delta is None:
+                delta = self._general_rebuild(changed, started)
+        except BaseException:
+            if changed is not None:
+                self._unsettled = changed
+            raise
+        self._unsettled = set()
+        _settle_memory()
+        return delta
 
     def _fast_rebuild(self, changed: set[str], started: float) -> Delta | None:
         from dataclasses import replace
-        from chronicle_ssg.build import Preparer, build_now
+        from chronicle_ssg.build import build_now
         from chronicle_ssg.incremental import full_content_index
         from chronicle_ssg.assemble import refresh_entry, replace_entry
         from chronicle_ssg.model import build_entry, is_page
@@ -100,15 +116,15 @@ class SiteSession:
             if rel not in loaded.prepared or is_page(loaded.prepared[rel].document):
                 return None
             rels.append((path, rel))
-        if self._preparer is None or self._preparer.config is not loaded.config:
-            self._preparer = Preparer(loaded.config)
+        if self._memo.preparer is None or self._memo.preparer.config is not loaded.config:
+            self._memo.preparer = Preparer(loaded.config)
         site, prepared = loaded.site, dict(loaded.prepared)
         errors: list[ChronicleError] = []
         stored = []
         for path, rel in rels:
             raw, stat = path.read_bytes(), path.stat()
             try:
-                item = self._preparer.prepare(raw, PurePosixPath(rel))
+                item = self._memo.preparer.prepare(raw, PurePosixPath(rel))
             except ChronicleError as exc:
                 raise BuildFailed([exc]) from None
             entry = build_entry(item, loaded.config, build_now(), loaded.threads.get(rel, ()), errors)
@@ -124,48 +140,50 @@ class SiteSession:
         if self._index_for is not loaded.routes:
             self._index, self._index_for = full_content_index(loaded.routes), loaded.routes
         todo = list(dict.fromkeys(r for _, rel in rels for r in self._index.get(rel, ())))
-        loaded = replace(loaded, site=site, prepared=prepared)
-        return self._render(loaded, previous.renderer, todo, previous.signatures, started)
+        # the stamps must follow the edit, or the next walk-free rebuild would see stale ones
+        sources = updated_sources(loaded.sources, self.site_root, {str(p) for p, _ in rels})
+        loaded = replace(loaded, site=site, prepared=prepared, sources=sources or loaded.sources)
+        signed = previous.signed
+        resigned = signatures(site, todo, previous.renderer.template_digests,
+                              signed.config_digest, signed.facts)
+        signed = replace(signed, signatures={**signed.signatures, **resigned}, by_id=site.by_id)
+        return self._render(loaded, previous.renderer, todo, signed, started, same_routes=True)
 
-    def _full_rebuild(self, started: float) -> Delta:
+    def _general_rebuild(self, changed: set[str] | None, started: float) -> Delta:
         from chronicle_ssg import __version__
-        from chronicle_ssg.incremental import signatures
         from chronicle_ssg.render import make_environment
         previous = self.result
         if previous is None:
             self.start()
             return Delta({}, frozenset(), len(self.loaded.routes), time.perf_counter() - started)
-        stats = Stats()
-        loaded = load_site(self.site_root, self.options, stats, self.cache, memo=self._memo)
+        sources = updated_sources(previous.loaded.sources, self.site_root, changed) if changed else None
+        discovered = (previous.loaded.config, sources) if sources is not None else None
+        loaded = load_site(self.site_root, self.options, Stats(), self.cache, discovered,
+                           self._memo, kept=previous.loaded if sources is not None else None)
         stamps = _stamps(loaded.sources.templates)
         renderer = previous.renderer
         if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir:
             renderer = make_environment(loaded.sources, self.site_root)
         config_digest = f"{__version__}|{loaded.config.digest()}"
-        new_signatures = signatures(loaded.site, loaded.routes, renderer.template_digests, config_digest)
-        todo = [r for r in loaded.routes
-                if previous.signatures.get(str(r.output)) != new_signatures[str(r.output)]]
+        signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest,
+                      previous.signed)
+        new = signed.signatures
+        todo = [r for r in loaded.routes if previous.signatures.get(out := str(r.output)) != new[out]]
         self.template_stamps = stamps
-        return self._render(loaded, renderer, todo, new_signatures, started)
+        return self._render(loaded, renderer, todo, signed, started, same_routes=False)
 
-    def _render(self, loaded: LoadedSite, renderer: object, todo: list,
-                new_signatures: dict[str, str], started: float) -> Delta:
+    def _render(self, loaded: LoadedSite, renderer: object, todo: list, signed: Signed,
+                started: float, same_routes: bool) -> Delta:
         """Render `todo`, write what changed, delete what is gone, remember the new state.
 
-        `new_signatures is previous.signatures` marks the fast path: the set of routes and
-        the sources other than the edited entries are unchanged.
+        `same_routes` marks the fast path: the set of routes and the sources other than
+        the edited entries are unchanged.
         """
-        from chronicle_ssg import __version__
-        from chronicle_ssg.incremental import signatures
         previous = self.result
         assert previous is not None
         collector = _Collector(previous.files)
         render_routes(renderer, loaded, todo, collector, 1, Stats())
-        if new_signatures is previous.signatures:
-            new_signatures = dict(previous.signatures)
-            new_signatures.update(signatures(
-                loaded.site, todo, renderer.template_digests,  # type: ignore[attr-defined]
-                f"{__version__}|{loaded.config.digest()}", self._facts(loaded)))
+        if same_routes:
             files = dict(previous.files)
             deletes: frozenset[PurePosixPath] = frozenset()
         else:
@@ -173,12 +191,12 @@ class SiteSession:
             for static in loaded.sources.static:
                 if old_static.get(static.name) != static.stamp or static.name not in previous.files:
                     collector.put(PurePosixPath(static.name), static.path.read_bytes())
-            produced = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
+            produced = set(signed.signatures) | {s.name for s in loaded.sources.static}
             deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
             files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
         apply_delta(self.output_dir, collector.writes, deletes)
-        self.result = BuildResult(loaded, None, renderer, new_signatures, files)
+        self.result = BuildResult(loaded, None, renderer, signed.signatures, files, signed)
         self._manifest_due = True
         if not self.defer_manifest:  # after self.result: the manifest lists the new files
             self.flush_manifest()
@@ -194,12 +212,17 @@ class SiteSession:
             write_manifest(self.output_dir, self.result.files)
             self._manifest_due = False
 
-    def _facts(self, loaded: LoadedSite) -> object:
-        """Site-wide digests; the fast path never changes them, so they are kept."""
-        from chronicle_ssg.incremental import site_facts
-        if self._facts_for is not loaded.routes:
-            self._facts_value, self._facts_for = site_facts(loaded.site, loaded.routes), loaded.routes
-        return self._facts_value
+
+def _settle_memory() -> None:
+    """Keep the cyclic garbage collector off the session's long-lived site.
+
+    At ten thousand entries the site is millions of objects; a full collection pass over
+    them takes most of a second and used to land in the middle of random rebuilds. Our
+    values hold no reference cycles, so reference counting frees old versions, and young
+    cycles (from templates) are collected before the rest is frozen.
+    """
+    gc.collect(1)
+    gc.freeze()
 
 
 def _stamps(sources: tuple) -> dict[str, tuple[int, int]]:
