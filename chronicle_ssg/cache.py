@@ -166,6 +166,16 @@ def save_cache(site_root: Path, cache: BuildCache) -> None:
             ignore.write_text("*\n")
         if cache.dirty or not path.exists():
             _write(path, BuildCache(cache.key, cache.sources))
-        _write(_signatures_file(site_root), cache.signatures)
+    except OSError:
+        return
+    save_signatures(site_root, cache.signatures)
+
+
+def save_signatures(site_root: Path, signatures: dict[str, dict[str, str]]) -> None:
+    """Record what the pages in an output folder were rendered from (a warm build
+    keeps a page whose signature it finds here, so this must stay true to the files)."""
+    try:
+        (site_root / CACHE_DIR).mkdir(exist_ok=True)
+        _write(_signatures_file(site_root), signatures)
     except OSError:
         pass

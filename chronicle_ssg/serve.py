@@ -17,11 +17,12 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
-from urllib.parse import unquote, urlsplit
+from typing import TYPE_CHECKING, Callable, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from chronicle_ssg.build import BuildOptions
 from chronicle_ssg.errors import BuildFailed, ChronicleError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # imported lazily at run time: serve pulls in watchdog only w
     from chronicle_ssg.session import SiteSession
     from chronicle_ssg.watch import Watcher
 
+T = TypeVar("T")
 EVENTS_PATH = "/__chronicle/events"
 SCRIPT_PATH = "/__chronicle/livereload.js"
 #: Python's own table only: /etc/mime.types differs between machines
@@ -45,6 +47,18 @@ class Broadcaster:
         self.generation = 0
         self.event: tuple[str, str] = ("ok", "{}")
         self.closed = False
+        self.viewers: Counter[str] = Counter()  #: request path of each page listening
+
+    def viewed(self) -> list[str]:
+        """The pages open in browsers now (their request paths)."""
+        with self.condition:
+            return sorted(self.viewers)
+
+    def watch_page(self, page: str, delta: int) -> None:
+        with self.condition:
+            self.viewers[page] += delta
+            if self.viewers[page] <= 0:
+                del self.viewers[page]
 
     def publish(self, name: str, data: dict | None = None) -> None:
         with self.condition:
@@ -114,7 +128,11 @@ def content_type(name: str) -> str:
     return kind
 
 
-def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> type:
+def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
+                 before_serving: Callable[[str], None] = lambda name: None) -> type:
+    """The request handler; `before_serving(name)` may bring a file in output/ up to date."""
+    real_output = output_dir.resolve()
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "chronicle"
         protocol_version = "HTTP/1.1"
@@ -144,6 +162,7 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> 
             if target.name == "index.html" and not path.endswith(("/", "/index.html")):
                 query = urlsplit(self.path).query
                 return self.redirect(path + "/" + (f"?{query}" if query else ""))
+            before_serving(target.relative_to(real_output).as_posix())
             body = target.read_bytes()
             kind = content_type(target.name)
             if kind.startswith("text/html"):
@@ -167,6 +186,16 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster) -> 
                 self.wfile.write(body)
 
         def stream_events(self) -> None:
+            page = parse_qs(urlsplit(self.path).query).get("page", [""])[0]
+            if page:
+                broadcaster.watch_page(page, 1)
+            try:
+                self.send_events()
+            finally:
+                if page:
+                    broadcaster.watch_page(page, -1)
+
+        def send_events(self) -> None:
             # before the headers: a client that has them gets every event published after
             seen, (name, data) = broadcaster.current()
             self.send_response(HTTPStatus.OK)
@@ -226,34 +255,66 @@ def _report(exc: BuildFailed | ChronicleError) -> dict[str, object]:
     return {"text": exc.format(), "errors": [e.to_dict() for e in errors]}
 
 
+#: deferred pages rendered per step: small enough that a new save is not kept waiting
+PENDING_STEP = 50
+
+
 def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadcaster | None,
-                 log: Callable[[str], None], stop: threading.Event) -> None:
-    """Rebuild after every batch of changes until stopped; errors keep the last good site."""
+                 log: Callable[[str], None], stop: threading.Event,
+                 viewed: Callable[[], set[str]] | None = None) -> None:
+    """Rebuild after every batch of changes until stopped; errors keep the last good site.
+
+    With `viewed` (the output paths open in browsers), the pages browsers show are
+    rendered before they are told to reload, and the rest of the stale pages after,
+    a step at a time, while no new change is waiting.
+    """
     while not stop.is_set():
         batch = watcher.next_batch()
         if not batch:
             continue
-        try:
-            delta = session.rebuild(batch)
-        except (BuildFailed, ChronicleError) as exc:
-            report = _report(exc)
-            log(str(report["text"]))
-            if broadcaster:
-                broadcaster.publish("error-report", report)
-            continue
-        except Exception as exc:  # a bug must not kill the watcher; show it like an error
-            text = f"internal error: {type(exc).__name__}: {exc}"
-            log(text)
-            if broadcaster:
-                broadcaster.publish("error-report", {"text": text})
+        delta = _reporting(lambda: session.rebuild(batch, viewed() if viewed else None),
+                           log, broadcaster)
+        if delta is None:
             continue
         watcher.watch(session.loaded.sources.theme_dir)  # chronicle.toml may name another theme
         log(f"rebuilt in {delta.seconds * 1000:.0f} ms: {delta.rendered} pages rendered, "
-            f"{len(delta.writes)} written, {len(delta.deletes)} removed")
-        if broadcaster:
+            f"{len(delta.writes)} written, {len(delta.deletes)} removed"
+            + (f", {delta.deferred} more to render" if delta.deferred else ""))
+        if broadcaster and (not delta.empty or not delta.deferred):
             broadcaster.publish("css" if delta.css_only else "reload" if not delta.empty else "ok",
                                 {"written": len(delta.writes)})
+        started, written = time.perf_counter(), 0
+        while session.pending and not stop.is_set() and not watcher.has_events():
+            step = _reporting(lambda: session.render_pending(PENDING_STEP), log, broadcaster)
+            if step is None:
+                break
+            written += step
+        if session.pending:
+            continue  # a new change came, or a page failed: the next rebuild takes them over
+        if delta.deferred:
+            log(f"rendered the {delta.deferred} deferred pages in "
+                f"{(time.perf_counter() - started) * 1000:.0f} ms")
+            if broadcaster and delta.empty:  # nobody was told yet: tell them now
+                broadcaster.publish("reload" if written else "ok", {"written": written})
         session.flush_manifest()
+
+
+def _reporting(action: Callable[[], T], log: Callable[[str], None],
+               broadcaster: Broadcaster | None) -> T | None:
+    """Run a rebuild step; a failure is logged and shown in browsers, and gives None."""
+    try:
+        return action()
+    except (BuildFailed, ChronicleError) as exc:
+        report = _report(exc)
+        log(str(report["text"]))
+        if broadcaster:
+            broadcaster.publish("error-report", report)
+    except Exception as exc:  # a bug must not kill the watcher; show it like an error
+        text = f"internal error: {type(exc).__name__}: {exc}"
+        log(text)
+        if broadcaster:
+            broadcaster.publish("error-report", {"text": text})
+    return None
 
 
 def _log(message: str) -> None:
@@ -269,14 +330,22 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = 
     result = session.start()
     base_path = result.loaded.config.base_path
     broadcaster = Broadcaster()
-    server = bind_server(host, port, make_handler(output_dir, base_path, broadcaster))
+    server = bind_server(host, port, make_handler(
+        output_dir, base_path, broadcaster,
+        lambda name: session.render_pending(only=(name,)) if name in session.pending else None))
+
+    def viewed() -> set[str]:
+        real_output = output_dir.resolve()
+        pages = (resolve_request(output_dir, base_path, page) for page in broadcaster.viewed())
+        return {page.relative_to(real_output).as_posix() for page in pages if page is not None}
+
     url = f"http://{host}:{server.server_address[1]}{base_path}/"
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
     # said only now: an edit made after this line is seen, because the watcher runs
     _log(f"built {len(result.loaded.site.entries)} entries; serving {url} (Ctrl-C to stop)")
     stop = threading.Event()
-    loop = threading.Thread(target=rebuild_loop, args=(session, watcher, broadcaster, _log, stop),
-                            daemon=True)
+    loop = threading.Thread(target=rebuild_loop, daemon=True,
+                            args=(session, watcher, broadcaster, _log, stop, viewed))
     loop.start()
     if open_browser:
         import webbrowser

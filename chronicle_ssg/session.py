@@ -10,15 +10,17 @@ A failed rebuild raises and leaves the session (and output/) as it was.
 from __future__ import annotations
 
 import gc
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Collection
 
 from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
-                                 Stats, build_site, load_site, render_routes)
+                                 Stats, build_site, load_site, output_key, render_routes)
 from chronicle_ssg.discover import updated_sources
 from chronicle_ssg.incremental import Signed, sign, signatures
-from chronicle_ssg.cache import BuildCache
+from chronicle_ssg.cache import BuildCache, load_cache, save_signatures
 from chronicle_ssg.errors import BuildFailed, ChronicleError
 from chronicle_ssg.write import apply_delta, content_hash, write_manifest
 
@@ -31,6 +33,7 @@ class Delta:
     deletes: frozenset[PurePosixPath]
     rendered: int  #: routes rendered (some may have produced identical bytes)
     seconds: float
+    deferred: int = 0  #: stale pages left for render_pending (see SiteSession.rebuild)
 
     @property
     def css_only(self) -> bool:
@@ -55,6 +58,10 @@ class SiteSession:
     _memo: SiteMemo = field(default_factory=SiteMemo)
     _index: dict = field(default_factory=dict)
     _index_for: object = None
+    #: output paths whose file is older than the site: rendered by render_pending()
+    pending: set[str] = field(default_factory=set)
+    #: held while the site or output/ changes: the server renders pending pages on request
+    lock: threading.RLock = field(default_factory=threading.RLock)
     #: paths of a failed rebuild: the next one must look at them again
     _unsettled: set[str] = field(default_factory=set)
     _manifest_due: bool = False
@@ -66,36 +73,71 @@ class SiteSession:
 
     def start(self) -> BuildResult:
         """The first, full build (atomic, like `chronicle build`)."""
+        if self.options.use_cache:  # a warm start: unchanged sources are not parsed again
+            self.cache = load_cache(self.site_root)
         self.result = build_site(self.site_root, self.output_dir, self.options, cache=self.cache,
                                  memo=self._memo)
         self.template_stamps = _stamps(self.result.loaded.sources.templates)
         _settle_memory()
         return self.result
 
-    def rebuild(self, changed: set[str] | None = None) -> Delta:
+    def rebuild(self, changed: set[str] | None = None, first: Collection[str] | None = None,
+                ) -> Delta:
         """Bring output/ up to date with the sources; raises BuildFailed, keeping state.
 
         `changed` (paths from the watcher) allows two shortcuts: when only existing
         entries' bodies changed, nothing is re-read or re-planned but those entries; when
         only content files changed, the site is not walked again. Without it, everything
         is looked at (by stamp).
+
+        `first` (serve: the output paths open in browsers) defers work: only those pages,
+        the pages of the changed sources and pages that did not exist are rendered before
+        this returns; the other stale pages wait in `pending` for render_pending(), so
+        browsers can reload while a new entry re-paginates a thousand listing pages.
         """
-        started = time.perf_counter()
-        if changed is not None:
-            changed = self._unsettled | set(changed)
-        try:
-            delta = None
-            if changed and self.result is not None:
-                delta = self._fast_rebuild(changed, started)
-            if delta is None:
-                delta = self._general_rebuild(changed, started)
-        except BaseException:
+        with self.lock:
+            started = time.perf_counter()
             if changed is not None:
-                self._unsettled = changed
-            raise
-        self._unsettled = set()
-        _settle_memory()
-        return delta
+                changed = self._unsettled | set(changed)
+            try:
+                delta = None
+                if changed and self.result is not None:
+                    delta = self._fast_rebuild(changed, started)
+                if delta is None:
+                    delta = self._general_rebuild(changed, started, first)
+            except BaseException:
+                if changed is not None:
+                    self._unsettled = changed
+                raise
+            self._unsettled = set()
+            if first is None and self.pending:  # pages deferred by an earlier rebuild
+                count, writes = len(self.pending), self._render_pending(sorted(self.pending))
+                delta = replace(delta, writes={**delta.writes, **writes},
+                                rendered=delta.rendered + count, deferred=0)
+            _settle_memory()
+            return delta
+
+    def render_pending(self, limit: int | None = None, only: Collection[str] | None = None,
+                       ) -> int:
+        """Render up to `limit` deferred pages (or those of `only`); returns how many files
+        changed (`pending` says how many pages are left)."""
+        with self.lock:
+            names = sorted(self.pending if only is None else self.pending.intersection(only))
+            return len(self._render_pending(names[:limit] if limit is not None else names))
+
+    def _render_pending(self, names: list[str]) -> dict[PurePosixPath, bytes]:
+        result = self.result
+        if result is None or not names:
+            return {}
+        routes = [result.signed.routes[name] for name in names]
+        collector = _Collector(result.files)
+        render_routes(result.renderer, result.loaded, routes, collector, 1, Stats())
+        apply_delta(self.output_dir, collector.writes, frozenset())
+        result.files.update(collector.files)
+        result.signatures.update((name, result.signed.signatures[name]) for name in names)
+        self.pending.difference_update(names)
+        self._manifest_due = True
+        return collector.writes
 
     def _fast_rebuild(self, changed: set[str], started: float) -> Delta | None:
         from dataclasses import replace
@@ -147,9 +189,10 @@ class SiteSession:
         resigned = signatures(site, todo, previous.renderer.template_digests,
                               signed.config_digest, signed.facts)
         signed = replace(signed, signatures={**signed.signatures, **resigned}, by_id=site.by_id)
-        return self._render(loaded, previous.renderer, todo, signed, started, same_routes=True)
+        return self._render(loaded, previous.renderer, todo, signed, started)
 
-    def _general_rebuild(self, changed: set[str] | None, started: float) -> Delta:
+    def _general_rebuild(self, changed: set[str] | None, started: float,
+                         first: Collection[str] | None) -> Delta:
         from chronicle_ssg import __version__
         from chronicle_ssg.render import make_environment
         previous = self.result
@@ -169,23 +212,36 @@ class SiteSession:
                       previous.signed)
         new = signed.signatures
         todo = [r for r in loaded.routes if previous.signatures.get(out := str(r.output)) != new[out]]
+        later: list = []
+        if first is not None:
+            sources = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
+                       if Path(p).is_relative_to(self.site_root)}
+            urgent = [r for r in todo if str(r.output) in first or str(r.output) not in previous.files
+                      or (r.kind in ("entry", "page") and r.subject in sources)]
+            if len(urgent) < len(todo):
+                chosen = {id(r) for r in urgent}
+                todo, later = urgent, [r for r in todo if id(r) not in chosen]
         self.template_stamps = stamps
-        return self._render(loaded, renderer, todo, signed, started, same_routes=False)
+        return self._render(loaded, renderer, todo, signed, started, later)
 
     def _render(self, loaded: LoadedSite, renderer: object, todo: list, signed: Signed,
-                started: float, same_routes: bool) -> Delta:
+                started: float, later: list | None = None) -> Delta:
         """Render `todo`, write what changed, delete what is gone, remember the new state.
 
-        `same_routes` marks the fast path: the set of routes and the sources other than
-        the edited entries are unchanged.
+        `later` None marks the fast path: the set of routes and the sources other than
+        the edited entries are unchanged. Otherwise `later` lists stale routes that are
+        not rendered now (they become `pending`).
         """
         previous = self.result
         assert previous is not None
         collector = _Collector(previous.files)
         render_routes(renderer, loaded, todo, collector, 1, Stats())
-        if same_routes:
+        on_disk = dict(previous.signatures)  # what the files in output/ were rendered from
+        on_disk.update((name, signed.signatures[name]) for name in collector.files)
+        if later is None:
             files = dict(previous.files)
             deletes: frozenset[PurePosixPath] = frozenset()
+            self.pending.difference_update(collector.files)
         else:
             old_static = _stamps(previous.loaded.sources.static)
             for static in loaded.sources.static:
@@ -194,13 +250,16 @@ class SiteSession:
             produced = set(signed.signatures) | {s.name for s in loaded.sources.static}
             deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
             files = {p: v for p, v in previous.files.items() if p in produced}
+            on_disk = {p: v for p, v in on_disk.items() if p in produced}
+            self.pending = {str(r.output) for r in later}
         files.update(collector.files)
         apply_delta(self.output_dir, collector.writes, deletes)
-        self.result = BuildResult(loaded, None, renderer, signed.signatures, files, signed)
+        self.result = BuildResult(loaded, None, renderer, on_disk, files, signed)
         self._manifest_due = True
         if not self.defer_manifest:  # after self.result: the manifest lists the new files
             self.flush_manifest()
-        return Delta(collector.writes, deletes, len(todo), time.perf_counter() - started)
+        return Delta(collector.writes, deletes, len(todo), time.perf_counter() - started,
+                     len(self.pending))
 
     def flush_manifest(self) -> None:
         """Keep the manifest true after in-place updates, so the next build links right.
@@ -208,9 +267,13 @@ class SiteSession:
         Serve defers this until browsers have been told to reload: at ten thousand
         entries it is the slowest part of a one-entry rebuild.
         """
-        if self._manifest_due and self.result is not None:
-            write_manifest(self.output_dir, self.result.files)
-            self._manifest_due = False
+        with self.lock:
+            if self._manifest_due and self.result is not None:
+                write_manifest(self.output_dir, self.result.files)
+                if self.options.use_cache:  # a later `chronicle build` must not trust stale pages
+                    save_signatures(self.site_root, {
+                        output_key(self.output_dir, self.options): self.result.signatures})
+                self._manifest_due = False
 
 
 def _settle_memory() -> None:

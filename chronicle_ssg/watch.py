@@ -103,6 +103,10 @@ class Watcher:
                 self.watch(Path(path))
         return batch
 
+    def has_events(self) -> bool:
+        """A change is waiting to be handled."""
+        return not self.events.empty()
+
     def stop(self) -> None:
         self.stopped.set()
         self.observer.stop()

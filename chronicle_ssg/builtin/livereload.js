@@ -36,7 +36,9 @@
       links[i].href = url.toString();
     }
   }
-  var source = new EventSource(document.currentScript.dataset.events);
+  // the page we show: serve renders it first after a change, before anything else
+  var source = new EventSource(document.currentScript.dataset.events +
+                               "?page=" + encodeURIComponent(location.pathname));
   source.addEventListener("reload", function () {
     sessionStorage.setItem(key, String(window.scrollY));
     location.reload();

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -54,7 +55,10 @@ def page(server: Running):  # type: ignore[no-untyped-def]
         context = browser.new_context(viewport={"width": 1000, "height": 700})
         tab = context.new_page()
         tab.set_default_timeout(20_000)
-        with tab.expect_response(lambda r: r.url.endswith("/__chronicle/events")):
+        # the stream names the page shown, so serve renders that page first after a change
+        events = urlsplit(server.url).path + "__chronicle/events?page=" + quote(
+            urlsplit(server.url + PAGE).path, safe="")
+        with tab.expect_response(lambda r: r.url.endswith(events)):
             tab.goto(server.url + PAGE, wait_until="load")
         yield tab
         context.close()
