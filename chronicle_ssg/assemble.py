@@ -57,44 +57,45 @@ class _Terms:
     """Canonical terms: first spelling by source path wins; slugs are made unique."""
 
     def __init__(self) -> None:
-        self.by_key: dict[tuple[str, str], Term] = {}
-        self.slugs: dict[tuple[str, str], str] = {}
+        self.by_key: dict[str, Term] = {}
+        self.slugs: set[str] = set()
 
-    def canonical(self, family: str, term: Term) -> Term:
-        found = self.by_key.get((family, term.key))
-        if found:
+    def canonical(self, term: Term) -> Term:
+        found = self.by_key.get(term.key)
+        if found is not None:
             return found
         slug, number = term.slug, 2
-        while (family, slug) in self.slugs:
+        while slug in self.slugs:
             slug, number = f"{term.slug}-{number}", number + 1
-        self.slugs[(family, slug)] = term.key
-        found = self.by_key[(family, term.key)] = Term(term.key, term.name, slug)
+        self.slugs.add(slug)
+        found = self.by_key[term.key] = term if slug == term.slug else Term(term.key, term.name, slug)
         return found
 
 
 def _canonical_entries(entries: list[Entry], memo: dict[str, tuple[Entry, Entry]]) -> list[Entry]:
-    terms = _Terms()
+    families = (_Terms(), _Terms(), _Terms(), _Terms())  # tags, categories, authors, series
     out = []
     for entry in sorted(entries, key=lambda e: e.id):
-        tags = tuple(terms.canonical("tag", t) for t in entry.tags)
-        categories = tuple(terms.canonical("category", t) for t in entry.categories)
-        authors = tuple(terms.canonical("author", t) for t in entry.authors)
-        series = terms.canonical("series", entry.series) if entry.series else None
         hit = memo.get(entry.id)
-        base = hit[1] if hit and hit[0] is entry else entry
-        same = _same_terms(tags, base.tags) and _same_terms(categories, base.categories) \
-            and _same_terms(authors, base.authors) and _same_terms((series,), (base.series,))
-        # most entries already spell their terms canonically: skip the costly copy
-        canonical = base if same else replace(entry, tags=tags, categories=categories,
-                                              authors=authors, series=series)
-        memo[entry.id] = (entry, canonical)
-        out.append(canonical)
+        base = hit[1] if hit is not None and hit[0] is entry else entry
+        spelled = (entry.tags, entry.categories, entry.authors,
+                   (entry.series,) if entry.series else ())
+        shown = (base.tags, base.categories, base.authors, (base.series,) if base.series else ())
+        same = True
+        for registry, given, had in zip(families, spelled, shown):
+            for term, before in zip(given, had):  # inlined: this runs for every entry
+                now = registry.by_key.get(term.key) or registry.canonical(term)
+                if now is not before and (now.name != before.name or now.slug != before.slug):
+                    same = False
+        if not same:  # spelled otherwise than the first spelling: a copy
+            tags, categories, authors, series = (
+                tuple(registry.by_key[t.key] for t in given)
+                for registry, given in zip(families, spelled))
+            base = replace(entry, tags=tags, categories=categories, authors=authors,
+                           series=series[0] if series else None)
+        memo[entry.id] = (entry, base)
+        out.append(base)
     return out
-
-
-def _same_terms(canonical: tuple[Term | None, ...], given: tuple[Term | None, ...]) -> bool:
-    return all(c is g or (c is not None and g is not None and c.name == g.name and c.slug == g.slug)
-               for c, g in zip(canonical, given))
 
 
 def _ref_index(entries: list[Entry]) -> dict[str, list[Entry]]:
@@ -188,45 +189,110 @@ def _link_html(owner: str, refs: tuple[Ref, ...], htmls: tuple[str, ...],
     return tuple(out)
 
 
-def _group(entries: tuple[Entry, ...], key: Any) -> dict[Any, tuple[str, ...]]:
-    groups: dict[Any, list[str]] = defaultdict(list)
-    for entry in entries:
-        for item in key(entry):
-            groups[item].append(entry.id)
-    # Terms sort by their folded key; plain str() is much cheaper than dataclass ordering
-    order = sorted(groups, key=lambda k: k.key if isinstance(k, Term) else k)
-    return {k: tuple(groups[k]) for k in order}
+def _groups(ordered: tuple[Entry, ...], kept: dict[tuple[str, object], tuple[str, ...]],
+            ) -> dict[str, dict[Any, tuple[str, ...]]]:
+    """Entry ids per term and per period, newest first, in one pass over the entries.
+
+    A group equal to the one `kept` from the last assembly is that very tuple, so later
+    stages can tell an unchanged group by identity.
+    """
+    families = ("tags", "categories", "authors", "series")
+    lists: dict[str, dict[Any, list[str]]] = {
+        name: defaultdict(list) for name in (*families, "years", "months", "days")}
+    terms: dict[str, dict[str, Term]] = {name: {} for name in families}
+    tags, categories, authors, series = (lists[name] for name in families)
+    years, months, days = lists["years"], lists["months"], lists["days"]
+    for entry in ordered:
+        entry_id, date = entry.id, entry.date
+        for name, group, given in (("tags", tags, entry.tags),
+                                   ("categories", categories, entry.categories),
+                                   ("authors", authors, entry.authors)):
+            for term in given:
+                group[term.key].append(entry_id)
+                terms[name].setdefault(term.key, term)
+        if entry.series:
+            series[entry.series.key].append(entry_id)
+            terms["series"].setdefault(entry.series.key, entry.series)
+        years[date.year].append(entry_id)
+        months[(date.year, date.month)].append(entry_id)
+        days[(date.year, date.month, date.day)].append(entry_id)
+    fresh: dict[tuple[str, object], tuple[str, ...]] = {}
+    result: dict[str, dict[Any, tuple[str, ...]]] = {}
+    for name, groups in lists.items():
+        result[name] = {}
+        for key in sorted(groups):  # terms by folded key, periods by date
+            ids = tuple(reversed(groups[key])) if name == "series" else tuple(groups[key])
+            before = kept.get((name, key))
+            fresh[(name, key)] = ids = before if before == ids else ids
+            result[name][terms[name][key] if name in terms else key] = ids
+    kept.clear()
+    kept.update(fresh)
+    return result
+
+
+def _unchanged_ends(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[int, int]:
+    """Lengths of the common prefix and suffix of two id lists (slices compare in C)."""
+    def common(size: int, same: Any) -> int:
+        low, high = 0, size
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if same(middle) else (low, middle - 1)
+        return low
+
+    limit = min(len(before), len(after))
+    prefix = common(limit, lambda n: before[:n] == after[:n])
+    suffix = common(limit - prefix, lambda n: before[len(before) - n:] == after[len(after) - n:])
+    return prefix, suffix
 
 
 def _related(entries: tuple[Entry, ...], tags: Mapping[Term, tuple[str, ...]], count: int,
-             memo: dict[str, tuple[Entry, tuple[tuple[str, ...], ...], tuple[str, ...]]],
-             changed: set[str] | None, window: int = 12) -> dict[str, tuple[str, ...]]:
+             memo: dict[str, tuple[Entry, tuple[str, ...]]], changed: set[str] | None,
+             previous_tags: Mapping[str, tuple[str, ...]], window: int = 12,
+             ) -> dict[str, tuple[str, ...]]:
     """Entries sharing the most tags; ties go to the nearest in time, then id.
 
     Only the `window` entries nearest in time per tag are candidates, which keeps this
     linear in the archive size while still finding the closest companions. An entry's
-    result depends only on itself and those windows (their ids and dates), so `memo`
-    keeps it while none of them is in `changed` (None: all may have changed).
+    result depends only on itself and those windows (their ids and dates), so after an
+    edit only entries whose windows reach a changed entry or a changed stretch of a tag's
+    list are ranked again; the others keep the result in `memo`. `changed` None (no
+    previous assembly) ranks all; `previous_tags` are the tag lists it ranked with.
     """
     by_id = {e.id: e for e in entries}
-    windows: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     half = window // 2
-    for ids in tags.values():
-        for at, entry_id in enumerate(ids):
-            windows[entry_id].append(ids[max(0, at - half): at + half + 1])
+    again: set[str] | None = None
+    if changed is not None:
+        again = set(changed)
+        for term, ids in tags.items():
+            before = previous_tags.get(term.key, ())
+            if ids is before and changed.isdisjoint(ids):
+                continue
+            spans = []
+            if ids is not before:  # entries whose window reaches the stretch that differs
+                prefix, suffix = _unchanged_ends(before, ids)
+                spans.append((prefix - half, len(ids) - suffix + half))
+            if not changed.isdisjoint(ids):  # entries whose window shows a changed entry
+                spans += [(at - half, at + half + 1) for at, i in enumerate(ids) if i in changed]
+            for start, stop in spans:
+                again.update(ids[max(0, start): max(0, stop)])
+    positions: dict[Term, dict[str, int]] = {}
     related: dict[str, tuple[str, ...]] = {}
     for entry in entries:
-        near = tuple(windows.get(entry.id, ()))
         hit = memo.get(entry.id)
-        if hit and changed is not None and hit[0] is entry and hit[1] == near \
-                and all(changed.isdisjoint(ids) for ids in near):
-            related[entry.id] = hit[2]
+        if again is not None and entry.id not in again and hit is not None and hit[0] is entry:
+            related[entry.id] = hit[1]
             continue
-        scores: Counter[str] = Counter(i for ids in near for i in ids if i != entry.id)
+        scores: Counter[str] = Counter()
+        for term in entry.tags:
+            ids = tags[term]
+            at = (positions.get(term) or positions.setdefault(
+                term, {i: n for n, i in enumerate(ids)}))[entry.id]
+            scores.update(ids[max(0, at - half): at + half + 1])
+        del scores[entry.id]
         best = sorted(scores.items(), key=lambda kv: (
             -kv[1], abs((by_id[kv[0]].date - entry.date).total_seconds()), kv[0]))[:count]
         related[entry.id] = tuple(i for i, _ in best)
-        memo[entry.id] = (entry, near, related[entry.id])
+        memo[entry.id] = (entry, related[entry.id])
     return related
 
 
@@ -252,7 +318,9 @@ class AssemblyMemo:
     canonical: dict[str, tuple[Entry, Entry]] = field(default_factory=dict)
     linked: dict[str, tuple[Any, Entry]] = field(default_factory=dict)
     finished: dict[str, tuple[Entry, Entry]] = field(default_factory=dict)
-    related: dict[str, Any] = field(default_factory=dict)
+    related: dict[str, tuple[Entry, tuple[str, ...]]] = field(default_factory=dict)
+    #: (family, key) -> ids of the last assembled site's groups
+    groups: dict[tuple[str, object], tuple[str, ...]] = field(default_factory=dict)
     by_id: Mapping[str, Entry] | None = None  #: the entries of the last assembled site
 
     def prune(self, ids: set[str]) -> None:
@@ -285,15 +353,16 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
         changed.update(i for i in before if i not in by_id)
     memo.prune(set(by_id))
     memo.by_id = by_id
-    tags = _group(ordered, lambda e: e.tags)
+    previous_tags = {key: ids for (family, key), ids in memo.groups.items() if family == "tags"}
+    groups = _groups(ordered, memo.groups)
     sources: dict[Term, list[tuple[str, str]]] = defaultdict(list)
     terms = _Terms()
     for entry in sorted(ordered, key=lambda e: e.id):  # first spelling by path, like tags
         for quote in entry.quotes:
-            terms.canonical("source", make_term(quote.source))
+            terms.canonical(make_term(quote.source))
     for entry in ordered:
         for quote in entry.quotes:
-            sources[terms.canonical("source", make_term(quote.source))].append((entry.id, quote.id))
+            sources[terms.canonical(make_term(quote.source))].append((entry.id, quote.id))
     corrections = sorted(((e.id, c) for e in ordered for c in e.corrections),
                          key=lambda item: (item[1].date, item[0], item[1].id), reverse=True)
     updated = sorted((e for e in ordered if e.updated and e.updated > e.date),
@@ -301,17 +370,14 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
     kept_pages = tuple(sorted(pages, key=lambda p: p.id))
     return Site(
         config=config, entries=ordered, pages=kept_pages, by_id=by_id, position=position,
-        tags=tags, categories=_group(ordered, lambda e: e.categories),
-        authors=_group(ordered, lambda e: e.authors),
-        series={k: tuple(reversed(v)) for k, v in
-                _group(ordered, lambda e: (e.series,) if e.series else ()).items()},
+        tags=groups["tags"], categories=groups["categories"], authors=groups["authors"],
+        series=groups["series"],
         sources={k: tuple(v) for k, v in sorted(sources.items())},
-        years=_group(ordered, lambda e: (e.date.year,)),
-        months=_group(ordered, lambda e: ((e.date.year, e.date.month),)),
-        days=_group(ordered, lambda e: ((e.date.year, e.date.month, e.date.day),)),
+        years=groups["years"], months=groups["months"], days=groups["days"],
         backlinks={k: tuple(sorted(v, key=lambda i: position[i])) for k, v in sorted(cited_by.items())
                    if k in by_id},
-        related=_related(ordered, tags, config.related_entries, memo.related, changed),
+        related=_related(ordered, groups["tags"], config.related_entries, memo.related, changed,
+                         previous_tags),
         corrections=tuple(corrections),
         recently_updated=tuple(e.id for e in updated[:config.recently_updated]),
         now=now,

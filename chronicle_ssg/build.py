@@ -181,17 +181,16 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
     pages: list[Page] = []
     for entry_id in sorted(prepared):
         item = prepared[entry_id]
-        if is_page(item.document):
+        hit = built.get(entry_id)
+        if hit and hit[0] is item and hit[1] is threads.get(entry_id, ()) \
+                and hit[2] == config_key and hit[3].scheduled == (hit[3].date > now):
+            entries.append(hit[3])
+        elif is_page(item.document):
             page = build_page(item, config, errors)
             if page:
                 pages.append(page)
         else:
             thread = threads.get(entry_id, ())
-            hit = built.get(entry_id)
-            if hit and hit[0] is item and hit[1] is thread and hit[2] == config_key \
-                    and hit[3].scheduled == (hit[3].date > now):
-                entries.append(hit[3])
-                continue
             entry = build_entry(item, config, now, thread, errors)
             if entry:
                 built[entry_id] = (item, thread, config_key, entry)
@@ -254,13 +253,15 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
                            kept_prepared)
     threads = load_comments(sources.comments, config, errors, cache, kept_threads)
     if cache is not None:
-        cache.prune({str(s.rel) for s in sources.content + sources.comments})
+        every = sources.content + sources.comments
+        if len(cache.sources) > len(every):  # it holds every source now: more are stale
+            cache.prune({str(s.rel) for s in every})
         stats.counts["cache_hits"], stats.counts["cache_misses"] = cache.hits, cache.misses
     stats.lap("parse")
     site = model_site(config, prepared, threads, options, build_now(), errors, memo)
     stats.lap("model")
     routes = plan_routes(site, memo.routes)
-    check_static_conflicts(routes, (s.name for s in sources.static))
+    check_static_conflicts(routes, [s.name for s in sources.static], memo.routes.folded)
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 from dataclasses import dataclass, replace
@@ -180,7 +181,8 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
     """
     content_root = site_root / "content"
     real_content = os.path.realpath(content_root)
-    known = {str(s.rel): s for s in previous.content + previous.comments}
+    known = {str(s.rel) for s in previous.content + previous.comments}
+    found: dict[str, SourceFile | None] = {}  #: rel -> its new SourceFile, None: gone
     for raw in changed:
         path = Path(raw)
         if not path.is_relative_to(content_root):
@@ -192,7 +194,7 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
             info = os.lstat(path)
         except FileNotFoundError:
             if rel in known:
-                del known[rel]
+                found[rel] = None
             elif any(name.startswith(rel + "/") for name in known):
                 return None  # a folder went away: let a walk say what is left
             continue
@@ -207,8 +209,21 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
             kind = SourceKind.CONTENT
         else:
             continue
-        known[rel] = SourceFile(path, PurePosixPath(rel), kind, (info.st_mtime_ns, info.st_size))
-    ordered = sorted(known.values(), key=lambda s: s.rel.parts)  # the order of a sorted walk
-    return replace(previous,
-                   content=tuple(s for s in ordered if s.kind is SourceKind.CONTENT),
-                   comments=tuple(s for s in ordered if s.kind is SourceKind.COMMENTS))
+        found[rel] = SourceFile(path, PurePosixPath(rel), kind, (info.st_mtime_ns, info.st_size))
+    return replace(previous, content=_merge(previous.content, found, SourceKind.CONTENT),
+                   comments=_merge(previous.comments, found, SourceKind.COMMENTS))
+
+
+def _merge(files: tuple[SourceFile, ...], found: dict[str, SourceFile | None],
+           kind: SourceKind) -> tuple[SourceFile, ...]:
+    """`files` with `found` applied, in the order of a sorted walk (by path parts)."""
+    if not found:
+        return files
+    merged = [found.get(rel, source) if (rel := str(source.rel)) in found else source
+              for source in files]
+    merged = [source for source in merged if source is not None]
+    present = {str(source.rel) for source in files}
+    for rel, source in sorted(found.items()):
+        if source is not None and source.kind is kind and rel not in present:
+            bisect.insort(merged, source, key=lambda s: s.rel.parts)
+    return tuple(merged)

@@ -95,6 +95,8 @@ class Signed:
     facts: SiteFacts
     template_digests: Mapping[str, str]
     config_digest: str
+    #: outputs whose signature was computed afresh; None: all of them
+    recomputed: frozenset[str] | None = None
 
 
 def sign(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, str],
@@ -111,20 +113,29 @@ def sign(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, s
     changed.update(i for i in before if i not in site.by_id)
     same_templates = {name for name, digest in template_digests.items()
                       if previous.template_digests.get(name) == digest}
+    # besides the nav (on every HTML page), only these kinds show site-wide facts
+    same_facts = facts == previous.facts
+    fact_kinds = () if same_facts else (
+        ("terms", "source", "corrections", "feed", "sitemap", "page", "alias")
+        if facts.nav == previous.facts.nav else None)
     result: dict[str, str] = {}
     by_output: dict[str, Route] = {}
+    recomputed = []
     for route in routes:
         output = str(route.output)
         by_output[output] = route
         old = previous.routes.get(output)
         if old is route and route.template in same_templates \
                 and changed.isdisjoint(route.entries) and changed.isdisjoint(route.neighbours) \
-                and _facts_shown(route, facts) == _facts_shown(route, previous.facts):
+                and (fact_kinds is not None and route.kind not in fact_kinds
+                     or _facts_shown(route, facts) == _facts_shown(route, previous.facts)):
             result[output] = previous.signatures[output]
         else:
             result[output] = route_signature(route, site, facts,
                                              template_digests.get(route.template, ""), config_digest)
-    return Signed(result, by_output, site.by_id, facts, template_digests, config_digest)
+            recomputed.append(output)
+    return Signed(result, by_output, site.by_id, facts, template_digests, config_digest,
+                  frozenset(recomputed))
 
 
 def full_content_index(routes: tuple[Route, ...]) -> dict[str, tuple[Route, ...]]:

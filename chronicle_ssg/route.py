@@ -7,6 +7,7 @@ inputs, so the two can never disagree.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -88,6 +89,7 @@ class RouteMemo:
     listings: dict[tuple[str, str], tuple[tuple[object, ...], list[Route]]] = field(
         default_factory=dict)
     used: set[object] = field(default_factory=set)
+    folded: dict[str, str] | None = None  #: case-folded output -> output, of the last plan
 
     def keep(self, table: dict, name: object, key: tuple[object, ...], make: Any) -> list[Route]:
         """table[name]'s routes when made from an equal key, else freshly made ones."""
@@ -121,6 +123,7 @@ def paginate(kind: str, first_path: str, ids: tuple[str, ...], per_page: int,
     return memo.keep(memo.listings, (kind, first_path), (ids, per_page, fields), make)
 
 
+@functools.lru_cache(maxsize=65536)
 def period_path(key: tuple[int, ...]) -> str:
     return "/" + "/".join(f"{part:02d}" if i else f"{part:04d}" for i, part in enumerate(key)) + "/"
 
@@ -167,6 +170,7 @@ def archive_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
     per_page = site.config.entries_per_page
     routes = [_route("archive_index", "/archives/", title="Archives",
                      neighbours=tuple(e.id for e in site.entries))]
+    newest_first = sorted(site.years, reverse=True)
     for kind, groups in (("year", site.years), ("month", site.months), ("day", site.days)):
         keys = list(groups)
         for index, key in enumerate(keys):
@@ -175,8 +179,7 @@ def archive_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
                      period_path(_as_tuple(keys[index + 1])) if index + 1 < len(keys) else None)
             extra: tuple[str, ...] = ()
             if kind == "day":  # "on this day" in earlier years, the latest year first
-                extra = tuple(i for year in sorted(site.years, reverse=True)
-                              if year < key_tuple[0]
+                extra = tuple(i for year in newest_first if year < key_tuple[0]
                               for i in site.days.get((year,) + key_tuple[1:], ()))
             routes += paginate(kind, period_path(key_tuple), groups[key], per_page, memo,
                                subject="-".join(map(str, key_tuple)), period_links=links,
@@ -243,8 +246,32 @@ def plan_routes(site: Site, memo: RouteMemo | None = None) -> tuple[Route, ...]:
               + term_routes(site, memo) + site_routes(site, memo))
     routes.append(_route("sitemap", "/sitemap.xml", entries=tuple(e.id for e in site.entries)))
     memo.prune()
+    outputs = [str(r.output) for r in routes]
+    memo.folded = _checked_outputs(routes, outputs, memo.folded)
+    ordered = sorted(range(len(routes)), key=outputs.__getitem__)
+    return tuple(routes[i] for i in ordered)
+
+
+def _checked_outputs(routes: list[Route], outputs: list[str], folded: dict[str, str] | None,
+                     ) -> dict[str, str]:
+    """Check the routes for clashes; returns each output by its case-folded name.
+
+    Given the last plan's (`folded`), only outputs that are new are checked against it:
+    after one edit nearly all URLs are the same, and those cannot clash anew.
+    """
+    if folded is not None:
+        current = set(outputs)
+        known = set(folded.values())
+        fresh = current - known
+        kept = {k: v for k, v in folded.items() if v in current} if known - current else dict(folded)
+        for output in sorted(fresh):
+            if output.casefold() in kept:
+                break
+            kept[output.casefold()] = output
+        else:
+            return kept
     check_conflicts(routes)
-    return tuple(sorted(routes, key=lambda r: str(r.output)))
+    return {output.casefold(): output for output in outputs}
 
 
 def check_conflicts(routes: Iterable[Route]) -> None:
@@ -275,8 +302,14 @@ def _describe(route: Route) -> str:
     return f"the {route.kind} page {route.path}"
 
 
-def check_static_conflicts(routes: Iterable[Route], static_names: Iterable[str]) -> None:
-    """A static file at a path the build writes would be silently replaced: refuse it."""
+def check_static_conflicts(routes: Iterable[Route], static_names: Iterable[str],
+                           folded: Mapping[str, str] | None = None) -> None:
+    """A static file at a path the build writes would be silently replaced: refuse it.
+
+    `folded` (case-folded output -> output, from RouteMemo) saves folding every route.
+    """
+    if folded is not None and not any(name.casefold() in folded for name in static_names):
+        return
     written = {str(r.output).casefold(): r for r in routes}
     errors: list[ChronicleError] = []
     for name in sorted(static_names):

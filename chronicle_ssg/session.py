@@ -77,6 +77,7 @@ class SiteSession:
             self.cache = load_cache(self.site_root)
         self.result = build_site(self.site_root, self.output_dir, self.options, cache=self.cache,
                                  memo=self._memo)
+        self.result.signatures = dict(self.result.signatures)  # on disk; the plan's may differ
         self.template_stamps = _stamps(self.result.loaded.sources.templates)
         _settle_memory()
         return self.result
@@ -210,8 +211,12 @@ class SiteSession:
         config_digest = f"{__version__}|{loaded.config.digest()}"
         signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest,
                       previous.signed)
-        new = signed.signatures
-        todo = [r for r in loaded.routes if previous.signatures.get(out := str(r.output)) != new[out]]
+        new, on_disk = signed.signatures, previous.signatures
+        # elsewhere the plan's signature is the last one, and that is on disk (not pending)
+        maybe = signed.recomputed if signed.recomputed is not None else new
+        stale = {name for name in (*maybe, *self.pending)
+                 if name in new and on_disk.get(name) != new[name]}
+        todo = [signed.routes[name] for name in sorted(stale)]
         later: list = []
         if first is not None:
             sources = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
