@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from common import SHARED, WORK, hugo_command, site
 
@@ -32,10 +33,11 @@ from common import SHARED, WORK, hugo_command, site
 class Events:
     """Reads the SSE stream in a thread and timestamps every `reload`/`css` event."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, page: str) -> None:
         self.times: list[float] = []
         self.connection = http.client.HTTPConnection(host, port, timeout=600)
-        self.connection.request("GET", "/__chronicle/events")
+        # like livereload.js in a tab showing `page`: serve renders that page first
+        self.connection.request("GET", "/__chronicle/events?page=" + quote(page, safe=""))
         self.response = self.connection.getresponse()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -59,6 +61,15 @@ def contains(path: Path, needle: str) -> bool:
         return needle in path.read_text("utf-8", errors="replace")
     except OSError:
         return False
+
+
+def viewed_page(root: Path) -> str:
+    """The URL of the entry the scenarios edit: the page the author has open."""
+    entries = sorted((root / "content" / "entries").glob("*.md"))
+    target = entries[len(entries) // 2]
+    match = re.search(r"^date: (\d{4})-(\d{2})-(\d{2})", target.read_text("utf-8"), re.M)
+    assert match
+    return "/{}/{}/{}/{}/".format(*match.groups(), target.stem[11:])
 
 
 def scenarios(root: Path) -> dict[str, object]:
@@ -118,7 +129,7 @@ def measure_chronicle(n: int, edits: int) -> list[tuple[str, float, float]]:
 
         if not wait_for(ready, 1200, 0.1):
             raise SystemExit("serve did not start")
-        events = Events(url[0], int(url[1]))
+        events = Events(url[0], int(url[1]), viewed_page(root))
         time.sleep(1.0)
         rows = []
         for name, action in scenarios(root).items():

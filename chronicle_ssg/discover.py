@@ -227,3 +227,14 @@ def _merge(files: tuple[SourceFile, ...], found: dict[str, SourceFile | None],
         if source is not None and source.kind is kind and rel not in present:
             bisect.insort(merged, source, key=lambda s: s.rel.parts)
     return tuple(merged)
+
+
+def restamped(sources: SourceSet, path: Path, rel: str, info: os.stat_result) -> SourceSet:
+    """`sources` with one existing content file's stamp brought up to date, found by
+    bisection (the set is in walk order), so nothing else is touched."""
+    files = sources.content
+    key = PurePosixPath(rel).parts
+    at = bisect.bisect_left(files, key, key=lambda s: s.rel.parts)
+    assert files[at].rel.parts == key, rel
+    fresh = SourceFile(path, files[at].rel, SourceKind.CONTENT, (info.st_mtime_ns, info.st_size))
+    return replace(sources, content=files[:at] + (fresh,) + files[at + 1:])

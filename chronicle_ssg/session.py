@@ -18,7 +18,7 @@ from typing import Collection
 
 from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
                                  Stats, build_site, load_site, output_key, render_routes)
-from chronicle_ssg.discover import updated_sources
+from chronicle_ssg.discover import restamped, updated_sources
 from chronicle_ssg.incremental import Signed, sign, signatures
 from chronicle_ssg.cache import BuildCache, load_cache, save_signatures
 from chronicle_ssg.errors import BuildFailed, ChronicleError
@@ -161,11 +161,11 @@ class SiteSession:
             rels.append((path, rel))
         if self._memo.preparer is None or self._memo.preparer.config is not loaded.config:
             self._memo.preparer = Preparer(loaded.config)
-        site, prepared = loaded.site, dict(loaded.prepared)
+        site = loaded.site
         errors: list[ChronicleError] = []
         stored = []
         for path, rel in rels:
-            raw, stat = path.read_bytes(), path.stat()
+            raw, info = path.read_bytes(), path.stat()
             try:
                 item = self._memo.preparer.prepare(raw, PurePosixPath(rel))
             except ChronicleError as exc:
@@ -176,21 +176,25 @@ class SiteSession:
             fresh = refresh_entry(site, entry) if entry and rel in site.by_id else None
             if fresh is None:
                 return None
-            site, prepared[rel] = replace_entry(site, fresh), item
-            stored.append((rel, (stat.st_mtime_ns, stat.st_size), raw, item))
-        for rel, stamp, raw, item in stored:
-            self.cache.store(rel, stamp, raw, item)
+            site = replace_entry(site, fresh)
+            stored.append((rel, path, info, raw, item))
         if self._index_for is not loaded.routes:
             self._index, self._index_for = full_content_index(loaded.routes), loaded.routes
         todo = list(dict.fromkeys(r for _, rel in rels for r in self._index.get(rel, ())))
-        # the stamps must follow the edit, or the next walk-free rebuild would see stale ones
-        sources = updated_sources(loaded.sources, self.site_root, {str(p) for p, _ in rels})
-        loaded = replace(loaded, site=site, prepared=prepared, sources=sources or loaded.sources)
         signed = previous.signed
         resigned = signatures(site, todo, previous.renderer.template_digests,
                               signed.config_digest, signed.facts)
-        signed = replace(signed, signatures={**signed.signatures, **resigned}, by_id=site.by_id)
-        return self._render(loaded, previous.renderer, todo, signed, started)
+        sources = loaded.sources
+        for rel, path, info, raw, item in stored:  # stamps follow the edit: a later walk-free
+            sources = restamped(sources, path, rel, info)  # rebuild compares them
+        # this path touches only what changed: at ten thousand entries, copying the big
+        # tables costs more than the rest of the rebuild (memory not in the CPU's caches)
+        delta = self._render_in_place(replace(loaded, site=site, sources=sources), todo,
+                                      replace(signed, by_id=site.by_id), resigned, started)
+        for rel, path, info, raw, item in stored:
+            loaded.prepared[rel] = item
+            self.cache.store(rel, (info.st_mtime_ns, info.st_size), raw, item)
+        return delta
 
     def _general_rebuild(self, changed: set[str] | None, started: float,
                          first: Collection[str] | None) -> Delta:
@@ -230,41 +234,52 @@ class SiteSession:
         return self._render(loaded, renderer, todo, signed, started, later)
 
     def _render(self, loaded: LoadedSite, renderer: object, todo: list, signed: Signed,
-                started: float, later: list | None = None) -> Delta:
-        """Render `todo`, write what changed, delete what is gone, remember the new state.
-
-        `later` None marks the fast path: the set of routes and the sources other than
-        the edited entries are unchanged. Otherwise `later` lists stale routes that are
-        not rendered now (they become `pending`).
-        """
+                started: float, later: list) -> Delta:
+        """Render `todo`, write what changed, delete what is gone, remember the new state;
+        `later` lists stale routes that are not rendered now (they become `pending`)."""
         previous = self.result
         assert previous is not None
         collector = _Collector(previous.files)
         render_routes(renderer, loaded, todo, collector, 1, Stats())
         on_disk = dict(previous.signatures)  # what the files in output/ were rendered from
         on_disk.update((name, signed.signatures[name]) for name in collector.files)
-        if later is None:
-            files = dict(previous.files)
-            deletes: frozenset[PurePosixPath] = frozenset()
-            self.pending.difference_update(collector.files)
-        else:
-            old_static = _stamps(previous.loaded.sources.static)
-            for static in loaded.sources.static:
-                if old_static.get(static.name) != static.stamp or static.name not in previous.files:
-                    collector.put(PurePosixPath(static.name), static.path.read_bytes())
-            produced = set(signed.signatures) | {s.name for s in loaded.sources.static}
-            deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
-            files = {p: v for p, v in previous.files.items() if p in produced}
-            on_disk = {p: v for p, v in on_disk.items() if p in produced}
-            self.pending = {str(r.output) for r in later}
+        old_static = _stamps(previous.loaded.sources.static)
+        for static in loaded.sources.static:
+            if old_static.get(static.name) != static.stamp or static.name not in previous.files:
+                collector.put(PurePosixPath(static.name), static.path.read_bytes())
+        produced = set(signed.signatures) | {s.name for s in loaded.sources.static}
+        deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
+        files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
+        on_disk = {p: v for p, v in on_disk.items() if p in produced}
+        self.pending = {str(r.output) for r in later}
         apply_delta(self.output_dir, collector.writes, deletes)
         self.result = BuildResult(loaded, None, renderer, on_disk, files, signed)
+        return self._written(collector.writes, deletes, len(todo), started)
+
+    def _render_in_place(self, loaded: LoadedSite, todo: list, signed: Signed,
+                         plan: dict[str, str], started: float) -> Delta:
+        """The fast path's _render: the routes are the same, `plan` holds the new
+        signatures of `todo`, and the session's tables are updated in place."""
+        previous = self.result
+        assert previous is not None
+        collector = _Collector(previous.files)
+        render_routes(previous.renderer, loaded, todo, collector, 1, Stats())
+        apply_delta(self.output_dir, collector.writes, frozenset())
+        signed.signatures.update(plan)
+        previous.signatures.update(plan)
+        previous.files.update(collector.files)
+        self.pending.difference_update(collector.files)
+        self.result = BuildResult(loaded, None, previous.renderer, previous.signatures,
+                                  previous.files, signed)
+        return self._written(collector.writes, frozenset(), len(todo), started)
+
+    def _written(self, writes: dict[PurePosixPath, bytes], deletes: frozenset[PurePosixPath],
+                 rendered: int, started: float) -> Delta:
         self._manifest_due = True
         if not self.defer_manifest:  # after self.result: the manifest lists the new files
             self.flush_manifest()
-        return Delta(collector.writes, deletes, len(todo), time.perf_counter() - started,
-                     len(self.pending))
+        return Delta(writes, deletes, rendered, time.perf_counter() - started, len(self.pending))
 
     def flush_manifest(self) -> None:
         """Keep the manifest true after in-place updates, so the next build links right.

@@ -460,3 +460,65 @@ def test_tag_edits_found_by_the_state_machine_match_a_full_build(
     session.rebuild(edit(root, "content/d.md", files["content/d.md"].replace(before, after)))
     tree, expected = read_tree(tmp_path / "out"), full_build(root, tmp_path / "full")
     assert [name for name in expected if tree.get(name) != expected[name]] == []
+
+
+def test_a_broken_file_stays_broken_when_another_file_changes(tmp_path: Path) -> None:
+    """The watcher reports each path once: a rebuild after a failure looks at it again."""
+    from chronicle_ssg.errors import BuildFailed
+    root, session = start_session(tmp_path, FOUR_ENTRIES)
+    broken = edit(root, "content/d.md", "---\ntitle: Delta\ndate: 2025-04-10\ntags: a: b\n---\n")
+    with pytest.raises(BuildFailed):
+        session.rebuild(broken)
+    other = edit(root, "content/b.md", FOUR_ENTRIES["content/b.md"].replace("B.", "Bee."))
+    with pytest.raises(BuildFailed) as failure:
+        session.rebuild(other)
+    assert str(failure.value.errors[0].location.path) == "content/d.md"
+    session.rebuild(edit(root, "content/d.md", FOUR_ENTRIES["content/d.md"]))
+    assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")
+
+
+def test_viewed_pages_first_then_the_rest_on_demand_or_in_steps(tmp_path: Path) -> None:
+    """serve's order: what browsers show, new pages and the edited entry's page before the
+    reload signal; the other stale pages later, or at once when a browser asks for one."""
+    files = {f"content/e{n}.md": entry(f"Entry {n}", f"2025-01-{n:02d} 09:00", tags=["t"])
+             for n in range(1, 13)}
+    root, session = start_session(tmp_path, files)
+    session.defer_manifest = True
+    delta = session.rebuild(edit(root, "content/e20.md", entry("Newest", "2025-01-20 09:00",
+                                                              tags=["t"])),
+                            first={"page/2/index.html"})
+    out, pending = tmp_path / "out", set(session.pending)
+    expected = full_build(root, tmp_path / "full")
+    assert {"2025/01/20/e20/index.html", "2025/01/20/index.html", "page/2/index.html"} <= \
+        written(delta)  # the new entry, its new day page, the page being viewed
+    assert {"index.html", "tags/t/index.html", "feed.xml", "sitemap.xml"} <= pending
+    assert delta.deferred == len(pending)
+    stale = {name for name, data in read_tree(out).items() if expected.get(name) != data}
+    assert stale == {name for name in pending if expected[name] != (out / name).read_bytes()}
+    assert session.render_pending(only={"index.html"}) == 1  # a browser asked for it
+    assert (out / "index.html").read_bytes() == expected["index.html"]
+    assert "index.html" not in session.pending
+    while session.pending:
+        session.render_pending(limit=3)
+    assert read_tree(out) == expected
+    session.flush_manifest()
+    assert_manifest_true(out)
+
+
+def test_a_later_build_into_the_same_folder_trusts_only_what_serve_left_true(
+        tmp_path: Path) -> None:
+    """serve rewrites pages in place; the signatures it records must say so, or a warm
+    build would keep a page rendered for sources that have since been reverted."""
+    from chronicle_ssg.build import BuildOptions, build
+    root = make_site(tmp_path, FOUR_ENTRIES, config=CONFIG.format(per_page=10))
+    build(root, tmp_path / "out", BuildOptions(jobs=1))
+    from chronicle_ssg.session import SiteSession
+    session = SiteSession(root, tmp_path / "out", BuildOptions(jobs=1))
+    session.start()
+    assert session.cache.misses == 0  # serve starts warm from the build's cache
+    original = FOUR_ENTRIES["content/d.md"]
+    session.rebuild(edit(root, "content/d.md", original.replace("Second.", "Served.")))
+    assert "Served." in (tmp_path / "out/2025/04/10/d/index.html").read_text("utf-8")
+    edit(root, "content/d.md", original)  # reverted while serve is not running
+    build(root, tmp_path / "out", BuildOptions(jobs=1))
+    assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")

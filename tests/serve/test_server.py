@@ -270,3 +270,45 @@ def test_build_watch_rebuilds_on_change(site: Path, site_env: dict[str, str]) ->
 def script_tag() -> bytes:
     return (b'<script src="/sub/__chronicle/livereload.js" '
             b'data-events="/sub/__chronicle/events"></script>')
+
+
+def test_a_page_left_for_later_is_rendered_when_a_browser_asks(site: Path) -> None:
+    """In process: after a rebuild that deferred pages, the server renders a deferred
+    page before serving it, and the event stream tells serve which page a tab shows."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from chronicle_ssg.build import BuildOptions, build
+    from chronicle_ssg.serve import Broadcaster, bind_server, make_handler
+    from chronicle_ssg.session import SiteSession
+    out = site / "output"
+    session = SiteSession(site, out, BuildOptions(jobs=1))
+    session.start()
+    write_files(site, {"content/2025-03-20-newer.md": entry("Newer", date="2025-03-20 09:00")})
+    session.rebuild({str(site / "content/2025-03-20-newer.md")}, first=set())
+    assert {"index.html", "archives/index.html"} <= session.pending
+    build(site, site / "full", BuildOptions(use_cache=False, jobs=1))
+    broadcaster = Broadcaster()
+    server = bind_server("127.0.0.1", 0, make_handler(
+        out, "/sub", broadcaster, lambda name: session.render_pending(only=(name,))))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = SimpleNamespace(host_port=server.server_address[:2])
+        status, _, body = fetch(client, "/sub/")  # type: ignore[arg-type]
+        assert status == 200 and b"Newer" in body
+        assert body.replace(script_tag(), b"") == (site / "full/index.html").read_bytes()
+        assert "index.html" not in session.pending and "archives/index.html" in session.pending
+        with EventStream(client, EVENTS + "?page=%2Fsub%2F2025%2F03%2F20%2Fnewer%2F"):  # type: ignore[arg-type]
+            deadline = time.monotonic() + 10
+            while broadcaster.viewed() != ["/sub/2025/03/20/newer/"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert broadcaster.viewed() == ["/sub/2025/03/20/newer/"]
+    finally:
+        broadcaster.close()
+        server.shutdown()
+        server.server_close()
+    deadline = time.monotonic() + 10
+    while broadcaster.viewed() and time.monotonic() < deadline:  # the tab went away
+        time.sleep(0.01)
+    assert broadcaster.viewed() == []

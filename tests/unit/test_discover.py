@@ -8,7 +8,7 @@ import pytest
 
 from chronicle_ssg.discover import discover_sources, is_ignored_name
 from chronicle_ssg.errors import BuildFailed
-from conftest import make_site
+from conftest import make_site, write_files
 
 
 def rels(files) -> list[str]:  # type: ignore[no-untyped-def]
@@ -82,3 +82,55 @@ def test_static_names_differing_only_by_case_collide(tmp_path: Path) -> None:
         discover_sources(root, "default")
     message = failure.value.errors[0].format()
     assert "static/Logo.png" in message and "static/logo.png" in message
+
+
+# -- updated_sources: the watcher's paths applied without a walk -----------------------------
+
+def assert_same_as_a_walk(root: Path, updated) -> None:  # type: ignore[no-untyped-def]
+    walked = discover_sources(root, "default")
+    assert updated is not None
+    assert [(str(f.rel), f.kind, f.stamp) for f in updated.content] == \
+        [(str(f.rel), f.kind, f.stamp) for f in walked.content]
+    assert [(str(f.rel), f.stamp) for f in updated.comments] == \
+        [(str(f.rel), f.stamp) for f in walked.comments]
+
+
+def test_updated_sources_adds_edits_and_removes_files_in_walk_order(tmp_path: Path) -> None:
+    from chronicle_ssg.discover import updated_sources
+    root = make_site(tmp_path, {"content/b.md": "b", "content/a/z.md": "z", "content/c.md": "c",
+                                "content/c.comments.yaml": "comments: []"})
+    before = discover_sources(root, "default")
+    write_files(root, {"content/a.md": "new", "content/a-b.md": "new", "content/b.md": "edited",
+                       "content/a.comments.yaml": "comments: []", "content/notes.txt": "x",
+                       "content/.b.md.swp": "x"})
+    (root / "content/c.md").unlink()
+    (root / "content/c.comments.yaml").unlink()
+    changed = {str(root / "content" / n) for n in (
+        "a.md", "a-b.md", "b.md", "a.comments.yaml", "notes.txt", ".b.md.swp", "c.md",
+        "c.comments.yaml")}
+    after = updated_sources(before, root, changed)
+    assert_same_as_a_walk(root, after)
+    assert rels(after.content) == ["content/a/z.md", "content/a-b.md", "content/a.md", "content/b.md"]
+    # files nobody touched keep their SourceFile objects: later stages skip them by identity
+    assert after.content[0] is before.content[0]
+
+
+def test_updated_sources_leaves_folders_symlinks_and_other_sources_to_a_walk(tmp_path: Path) -> None:
+    from chronicle_ssg.discover import updated_sources
+    root = make_site(tmp_path, {"content/old/a.md": "a", "content/b.md": "b",
+                                "templates/entry.html": "x"})
+    before = discover_sources(root, "default")
+    (root / "content/new").mkdir()
+    assert updated_sources(before, root, {str(root / "content/new")}) is None
+    (root / "content/old/a.md").unlink()
+    (root / "content/old").rmdir()
+    assert updated_sources(before, root, {str(root / "content/old")}) is None
+    (root / "content/link.md").symlink_to(root / "content/b.md")
+    assert updated_sources(before, root, {str(root / "content/link.md")}) is None
+    (root / "content/via").symlink_to(root / "content/new")
+    (root / "content/new/c.md").write_text("c")
+    assert updated_sources(before, root, {str(root / "content/via/c.md")}) is None
+    for outside in ("templates/entry.html", "chronicle.toml", "static/x.css"):
+        assert updated_sources(before, root, {str(root / outside)}) is None
+    # a file that came and went between two batches is nothing at all
+    assert updated_sources(before, root, {str(root / "content/gone.md")}) == before
