@@ -7,17 +7,17 @@ For each archive size: starts `chronicle serve --port 0` on the generated corpus
 to its Server-Sent Events stream like a browser tab, then times four kinds of save:
 an entry's body, an entry's tags, a new entry, a template. "page" is the time until
 the rebuilt file on disk holds the change; "signal" is the time until the browser is
-told to reload. Hugo's `hugo server` body-edit latency (page on disk) comes from the
-shared peers harness (../shared/bench/peers/incr.py) on the same corpus.
+told to reload. The same four saves are then timed against `hugo server` (pages rendered
+to disk) on Hugo's copy of the corpus from the shared peers harness (../shared/bench/peers).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -25,9 +25,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
-from common import SHARED, WORK, hugo_command, site
+from common import WORK, hugo_command, site
 
 
 class Events:
@@ -72,17 +73,19 @@ def viewed_page(root: Path) -> str:
     return "/{}/{}/{}/{}/".format(*match.groups(), target.stem[11:])
 
 
-def scenarios(root: Path) -> dict[str, object]:
-    """name -> function(i) that saves a change and returns (file to watch, marker)."""
-    entries = sorted((root / "content" / "entries").glob("*.md"))
+def scenarios(content: Path, output: Path, edit_template: Callable[[str], None],
+              ) -> dict[str, Callable[[int], tuple[Path, str]]]:
+    """name -> function(i) that saves a change and returns (file to watch, marker).
+
+    The same edits for chronicle and Hugo: `content` holds the entries, `output` is
+    where the tool writes pages, `edit_template` puts a marker into the base template.
+    """
+    entries = sorted((content / "entries").glob("*.md"))
     target = entries[len(entries) // 2]
     original = target.read_text("utf-8")
     match = re.search(r"^date: (\d{4})-(\d{2})-(\d{2})", original, re.M)
     assert match
-    slug = target.stem[11:]
-    page = root / "output" / match.group(1) / match.group(2) / match.group(3) / slug / "index.html"
-    template = root / "templates" / "base.html"
-    theme_base = Path(__import__("chronicle_ssg").__file__).parent / "themes/default/templates/base.html"
+    page = output.joinpath(*match.groups(), target.stem[11:], "index.html")
 
     def body(i: int) -> tuple[Path, str]:
         marker = f"bodymarker{i}x"
@@ -92,23 +95,52 @@ def scenarios(root: Path) -> dict[str, object]:
     def tags(i: int) -> tuple[Path, str]:
         marker = f"tagmarker{i}x"
         target.write_text(original.replace("tags: [", f'tags: ["{marker}", ', 1), "utf-8")
-        return root / "output" / "tags" / marker / "index.html", marker
+        return output / "tags" / marker / "index.html", marker
 
     def new(i: int) -> tuple[Path, str]:
         marker = f"newmarker{i}x"
-        (root / "content" / "entries" / f"2025-12-31-{marker}.md").write_text(
-            f"---\ntitle: New {marker}\ndate: 2025-12-31 10:00\ntags: [Policy]\n---\n\nText.\n", "utf-8")
-        return root / "output" / "2025" / "12" / "31" / marker / "index.html", marker
+        (content / "entries" / f"2025-12-31-{marker}.md").write_text(
+            f'---\ntitle: "New {marker}"\ndate: 2025-12-31T10:00:00+00:00\ntags: ["Policy"]\n'
+            "---\n\nText.\n", "utf-8")
+        return output / "2025" / "12" / "31" / marker / "index.html", marker
 
-    def tmpl(i: int) -> tuple[Path, str]:
+    def template(i: int) -> tuple[Path, str]:
         marker = f"templatemarker{i}x"
-        template.parent.mkdir(exist_ok=True)
-        template.write_text(theme_base.read_text("utf-8").replace(
-            "</footer>", f"<!-- {marker} --></footer>"), "utf-8")
+        edit_template(marker)
         return page, marker
 
     return {"entry body edit": body, "entry tags edit": tags, "new entry": new,
-            "template edit": tmpl}
+            "template edit": template}
+
+
+def restore(content: Path, originals: dict[Path, bytes]) -> None:
+    """Put the edited entries back and remove the new ones."""
+    for path, data in originals.items():
+        path.write_bytes(data)
+    for path in (content / "entries").glob("2025-12-31-newmarker*.md"):
+        path.unlink()
+
+
+def time_saves(actions: dict[str, Callable[[int], tuple[Path, str]]], edits: int,
+               signals: list[float] | None, gap: float) -> list[tuple[str, float, float]]:
+    """Median save-to-page (and save-to-signal, when `signals` are collected) per scenario."""
+    rows = []
+    for name, action in actions.items():
+        pages, reloads = [], []
+        for i in range(edits):
+            seen = len(signals) if signals is not None else 0
+            start = time.monotonic()
+            path, marker = action(i)
+            if not wait_for(lambda: contains(path, marker)):
+                raise SystemExit(f"{name}: change never reached {path}")
+            pages.append(time.monotonic() - start)
+            if signals is not None:
+                wait_for(lambda: len(signals) > seen)
+                reloads.append(signals[seen] - start if len(signals) > seen else float("nan"))
+            time.sleep(gap)
+        rows.append((name, statistics.median(pages),
+                     statistics.median(reloads) if reloads else float("nan")))
+    return rows
 
 
 def measure_chronicle(n: int, edits: int) -> list[tuple[str, float, float]]:
@@ -131,47 +163,56 @@ def measure_chronicle(n: int, edits: int) -> list[tuple[str, float, float]]:
             raise SystemExit("serve did not start")
         events = Events(url[0], int(url[1]), viewed_page(root))
         time.sleep(1.0)
-        rows = []
-        for name, action in scenarios(root).items():
-            pages, signals = [], []
-            for i in range(edits):
-                seen = len(events.times)
-                start = time.monotonic()
-                path, marker = action(i)
-                if not wait_for(lambda: contains(path, marker)):
-                    raise SystemExit(f"{name}: change never reached {path}")
-                pages.append(time.monotonic() - start)
-                wait_for(lambda: len(events.times) > seen)
-                signals.append(events.times[seen] - start if len(events.times) > seen else float("nan"))
-                time.sleep(0.5)
-            rows.append((name, statistics.median(pages), statistics.median(signals)))
-        return rows
+        theme_base = Path(__import__("chronicle_ssg").__file__).parent / "themes/default/templates/base.html"
+
+        def edit_template(marker: str) -> None:
+            (root / "templates").mkdir(exist_ok=True)
+            (root / "templates" / "base.html").write_text(theme_base.read_text("utf-8").replace(
+                "</footer>", f"<!-- {marker} --></footer>"), "utf-8")
+
+        return time_saves(scenarios(root / "content", root / "output", edit_template), edits,
+                          events.times, 0.5)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(30)
 
 
-def measure_hugo(n: int, edits: int) -> float | None:
-    """Median save-to-page of `hugo server` for a body edit, via the shared harness."""
+def measure_hugo(n: int, edits: int) -> list[tuple[str, float, float]] | None:
+    """The same saves against `hugo server` (pages written to disk), on Hugo's copy of the
+    corpus made by the shared peers harness."""
     if hugo_command(n, WORK / "hugo-out") is None:
         return None
     peers = Path.home() / ".cache" / "chronicle-peers"
     hugo = peers / "hugo-venv/lib/python3.11/site-packages/hugo/binaries/hugo"
     hugo_site = peers / "site" / f"hugo-{n}"
-    entries = sorted((hugo_site / "content" / "entries").glob("*.md"))
-    entry = entries[len(entries) // 2]
-    date = re.search(r"^date: (\d{4})-(\d{2})-(\d{2})", entry.read_text(), re.M)
     out = WORK / f"hugo-serve-{n}"
-    page = out / date.group(1) / date.group(2) / date.group(3) / entry.stem[11:] / "index.html"
-    result = subprocess.run(
-        [sys.executable, str(SHARED / "bench/peers/incr.py"),
-         "--cmd", f"{hugo} server --source {hugo_site} --destination {out} --port 0 "
-                  f"--disableLiveReload --cacheDir {out}.cache",
-         "--entry", str(entry), "--output", str(page), "--ready", "Web Server is available",
-         "--edits", str(edits), "--log", str(WORK / f"hugo-serve-{n}.log")],
-        capture_output=True, text=True)
-    data = json.loads(result.stdout.strip().splitlines()[-1])
-    return data.get("median_s")
+    shutil.rmtree(out, ignore_errors=True)
+    base = hugo_site / "layouts" / "baseof.html"
+    entries = sorted((hugo_site / "content" / "entries").glob("*.md"))
+    originals = {path: path.read_bytes() for path in (entries[len(entries) // 2], base)}
+    log = open(WORK / f"hugo-serve-{n}.log", "w+")
+    proc = subprocess.Popen([str(hugo), "server", "--source", str(hugo_site), "--destination",
+                             str(out), "--port", "0", "--disableLiveReload",
+                             "--cacheDir", f"{out}.cache"],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def ready() -> bool:
+            log.seek(0)
+            return "Web Server is available" in log.read()
+
+        if not wait_for(ready, 1200, 0.1):
+            raise SystemExit("hugo server did not start")
+        time.sleep(2.0)
+
+        def edit_template(marker: str) -> None:  # Go templates drop HTML comments
+            base.write_text(originals[base].decode().replace(
+                "<head>", f'<head><meta name="bench" content="{marker}">', 1), "utf-8")
+
+        return time_saves(scenarios(hugo_site / "content", out, edit_template), edits, None, 2.0)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(30)
+        restore(hugo_site / "content", originals)
 
 
 def main() -> None:
@@ -180,14 +221,14 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=5)
     args = parser.parse_args()
     for n in args.sizes:
-        hugo = measure_hugo(n, args.edits)
+        hugo = {name: page for name, page, _ in measure_hugo(n, args.edits) or []}
         rows = measure_chronicle(n, args.edits)
         print(f"\n### {n:,} entries (median of {args.edits} saves)\n")
         print("| change | chronicle save → page on disk | chronicle save → reload signal "
               "| hugo server save → page on disk |")
         print("|---|---:|---:|---:|")
         for name, page, signal_s in rows:
-            peer = f"{hugo * 1000:.0f} ms" if hugo is not None and name == "entry body edit" else "–"
+            peer = f"{hugo[name] * 1000:.0f} ms" if name in hugo else "–"
             print(f"| {name} | {page * 1000:.0f} ms | {signal_s * 1000:.0f} ms | {peer} |")
         sys.stdout.flush()
 

@@ -323,11 +323,13 @@ class AssemblyMemo:
     groups: dict[tuple[str, object], tuple[str, ...]] = field(default_factory=dict)
     by_id: Mapping[str, Entry] | None = None  #: the entries of the last assembled site
 
-    def prune(self, ids: set[str]) -> None:
-        """Forget entries that are gone (they would only hold memory)."""
+    def prune(self, ids: Mapping[str, object]) -> None:
+        """Forget entries that are gone (they would only hold memory). Each table holds
+        every current entry, so only a table larger than `ids` holds stale ones."""
         for table in (self.canonical, self.linked, self.finished, self.related):
-            for stale in set(table) - ids:
-                del table[stale]
+            if len(table) > len(ids):
+                for stale in [key for key in table if key not in ids]:
+                    del table[stale]
 
 
 def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
@@ -351,16 +353,17 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
         before = memo.by_id
         changed = {i for i, e in by_id.items() if before.get(i) is not e}
         changed.update(i for i in before if i not in by_id)
-    memo.prune(set(by_id))
+    memo.prune(by_id)
     memo.by_id = by_id
     previous_tags = {key: ids for (family, key), ids in memo.groups.items() if family == "tags"}
     groups = _groups(ordered, memo.groups)
     sources: dict[Term, list[tuple[str, str]]] = defaultdict(list)
     terms = _Terms()
-    for entry in sorted(ordered, key=lambda e: e.id):  # first spelling by path, like tags
+    quoting = [e for e in ordered if e.quotes]
+    for entry in sorted(quoting, key=lambda e: e.id):  # first spelling by path, like tags
         for quote in entry.quotes:
             terms.canonical(make_term(quote.source))
-    for entry in ordered:
+    for entry in quoting:
         for quote in entry.quotes:
             sources[terms.canonical(make_term(quote.source))].append((entry.id, quote.id))
     corrections = sorted(((e.id, c) for e in ordered for c in e.corrections),

@@ -7,11 +7,12 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from chronicle_ssg.comments import Comment, build_thread
 from chronicle_ssg.config import SiteConfig, load_config
-from chronicle_ssg.discover import COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources
+from chronicle_ssg.discover import (COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources,
+                                    find_source)
 from chronicle_ssg.cache import BuildCache, cache_key, load_cache, save_cache
 from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, SourceLocation, raise_collected
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
@@ -86,22 +87,13 @@ class Preparer:
 
 def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[ChronicleError],
                 cache: BuildCache | None = None, jobs: int = 1,
-                progress: Any = None, kept: Mapping[str, Prepared] | None = None,
-                ) -> dict[str, Prepared]:
-    """Parse and render every Markdown source; cached ones are reused, the rest in parallel.
-
-    `kept` (from a serve session) holds sources known unchanged since they were prepared.
-    """
+                progress: Any = None) -> dict[str, Prepared]:
+    """Parse and render every Markdown source; cached ones are reused, the rest in parallel."""
     from chronicle_ssg.parallel import map_items
     cache = cache or BuildCache("")
     prepared: dict[str, Prepared] = {}
     todo: list[tuple[SourceFile, bytes]] = []
-    kept = kept or {}
     for source in sources:
-        known = kept.get(str(source.rel))
-        if known is not None:
-            prepared[str(source.rel)] = known
-            continue
         try:
             value, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
         except OSError as exc:
@@ -124,18 +116,13 @@ def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[
 
 def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
                   errors: list[ChronicleError], cache: BuildCache | None = None,
-                  kept: Mapping[str, tuple[Comment, ...]] | None = None,
                   ) -> dict[str, tuple[Comment, ...]]:
     """Comments keyed by the id of the entry they belong to (same name, .md)."""
     md = None
     cache = cache or BuildCache("")
     threads = {}
-    kept = kept or {}
     for source in sources:
         entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
-        if entry_id in kept:
-            threads[entry_id] = kept[entry_id]
-            continue
         try:
             thread, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
             if thread is None:
@@ -195,7 +182,7 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
             if entry:
                 built[entry_id] = (item, thread, config_key, entry)
                 entries.append(entry)
-    orphans = sorted(set(threads) - set(prepared))
+    orphans = sorted(entry_id for entry_id in threads if entry_id not in prepared)
     for orphan in orphans:
         errors.append(ContentError(
             "comments file has no entry beside it",
@@ -203,8 +190,9 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
             hint="name it after its entry: the entry's file name with .md replaced by "
                  f"{COMMENTS_SUFFIX}, in the same folder"))
     raise_collected(errors)
-    for stale in set(built) - set(prepared):
-        del built[stale]
+    if len(built) > len(prepared):  # it holds every entry built now: more are stale
+        for stale in [entry_id for entry_id in built if entry_id not in prepared]:
+            del built[stale]
     return assemble_site(config, entries, pages, now, options.drafts, options.future,
                          memo.assembly)
 
@@ -225,12 +213,13 @@ class LoadedSite:
 def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None,
               cache: BuildCache | None = None,
               discovered: tuple[SiteConfig, SourceSet] | None = None,
-              memo: SiteMemo | None = None, kept: LoadedSite | None = None) -> LoadedSite:
+              memo: SiteMemo | None = None, kept: LoadedSite | None = None,
+              touched: set[str] | None = None) -> LoadedSite:
     """Stages 1-4: sources to routes. Raises BuildFailed with every problem found.
 
-    A serve session passes its `memo` and, when it knows which files changed, the
-    previous site as `kept`: sources whose SourceFile is the very same object as before
-    are not looked at again.
+    A serve session passes its `memo` and, when it knows which content files changed
+    (`touched`, paths relative to the site), the previous site as `kept`: every other
+    source is taken over from it without being looked at.
     """
     stats = stats or Stats()
     memo = memo or SiteMemo()
@@ -248,14 +237,17 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
         cache.sources.clear()
         cache.key = cache_key(preparer.settings.key())
         cache.dirty = True
-    kept_prepared, kept_threads = _unchanged(kept, sources) if kept else ({}, {})
-    prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs, stats.progress,
-                           kept_prepared)
-    threads = load_comments(sources.comments, config, errors, cache, kept_threads)
+    if kept is not None and touched is not None:
+        prepared, threads = _carried_over(kept, sources, touched, preparer, errors, cache)
+    else:
+        prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs,
+                               stats.progress)
+        threads = load_comments(sources.comments, config, errors, cache)
+        if cache is not None:
+            every = sources.content + sources.comments
+            if len(cache.sources) > len(every):  # it holds every source now: more are stale
+                cache.prune({str(s.rel) for s in every})
     if cache is not None:
-        every = sources.content + sources.comments
-        if len(cache.sources) > len(every):  # it holds every source now: more are stale
-            cache.prune({str(s.rel) for s in every})
         stats.counts["cache_hits"], stats.counts["cache_misses"] = cache.hits, cache.misses
     stats.lap("parse")
     site = model_site(config, prepared, threads, options, build_now(), errors, memo)
@@ -266,17 +258,26 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes)
 
 
-def _unchanged(previous: LoadedSite, sources: SourceSet,
-               ) -> tuple[dict[str, Prepared], dict[str, tuple[Comment, ...]]]:
-    """What `previous` loaded from sources that are still the very same SourceFile."""
-    before = {str(s.rel): s for s in previous.sources.content + previous.sources.comments}
-    prepared = {rel: previous.prepared[rel] for s in sources.content
-                if before.get(rel := str(s.rel)) is s and rel in previous.prepared}
-    threads = {}
-    for source in sources.comments:
-        entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
-        if before.get(str(source.rel)) is source and entry_id in previous.threads:
-            threads[entry_id] = previous.threads[entry_id]
+def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
+                  preparer: Preparer, errors: list[ChronicleError], cache: BuildCache | None,
+                  ) -> tuple[dict[str, Prepared], dict[str, tuple[Comment, ...]]]:
+    """`previous`'s prepared sources and comments, with the `touched` files read again
+    (or dropped, when they are no longer sources)."""
+    prepared, threads = dict(previous.prepared), dict(previous.threads)
+    content, comments = [], []
+    for rel in sorted(touched):
+        is_comments = rel.endswith(COMMENTS_SUFFIX)
+        source = find_source(sources.comments if is_comments else sources.content, rel)
+        if is_comments:
+            threads.pop(rel[: -len(COMMENTS_SUFFIX)] + ".md", None)
+        else:
+            prepared.pop(rel, None)
+        if source is not None:
+            (comments if is_comments else content).append(source)
+        elif cache is not None:
+            cache.sources.pop(rel, None)
+    prepared.update(prepare_all(content, preparer, errors, cache))
+    threads.update(load_comments(comments, preparer.config, errors, cache))
     return prepared, threads
 
 

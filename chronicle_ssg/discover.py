@@ -177,64 +177,73 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
     Only plain content files are handled here (Markdown and comments under content/);
     anything a walk would judge differently (folders, symlinks, templates, static files,
     chronicle.toml) returns None, and the caller walks the whole site as a build does.
-    Unchanged files keep their SourceFile objects, so later stages can skip them by identity.
+    Unchanged files keep their SourceFile objects, so later stages can skip them by
+    identity; files are found by bisection (the set is in walk order), so the cost
+    follows the number of changed paths, not the size of the site.
     """
     content_root = site_root / "content"
     real_content = os.path.realpath(content_root)
-    known = {str(s.rel) for s in previous.content + previous.comments}
-    found: dict[str, SourceFile | None] = {}  #: rel -> its new SourceFile, None: gone
-    for raw in changed:
+    sources = previous
+    for raw in sorted(changed):
         path = Path(raw)
         if not path.is_relative_to(content_root):
             return None
-        rel = path.relative_to(site_root).as_posix()
-        if any(is_ignored_name(part) for part in PurePosixPath(rel).parts):
+        rel = PurePosixPath(path.relative_to(site_root).as_posix())
+        if any(is_ignored_name(part) for part in rel.parts):
             continue  # a walk skips ignored names and everything under ignored folders
+        kind = (SourceKind.COMMENTS if rel.name.endswith(COMMENTS_SUFFIX) else
+                SourceKind.CONTENT if rel.suffix.lower() in (".md", ".markdown") else None)
         try:
             info = os.lstat(path)
         except FileNotFoundError:
-            if rel in known:
-                found[rel] = None
-            elif any(name.startswith(rel + "/") for name in known):
+            if kind is not None:
+                sources = _with_file(sources, kind, rel, None)
+            elif _holds(sources.content, rel) or _holds(sources.comments, rel):
                 return None  # a folder went away: let a walk say what is left
             continue
         except OSError:
             return None
         if not stat.S_ISREG(info.st_mode) or os.path.realpath(path.parent) != os.path.join(
-                real_content, *PurePosixPath(rel).parts[1:-1]):
+                real_content, *rel.parts[1:-1]):
             return None  # a folder, a symlink or a file reached through one
-        if rel.endswith(COMMENTS_SUFFIX):
-            kind = SourceKind.COMMENTS
-        elif path.suffix.lower() in (".md", ".markdown"):
-            kind = SourceKind.CONTENT
-        else:
-            continue
-        found[rel] = SourceFile(path, PurePosixPath(rel), kind, (info.st_mtime_ns, info.st_size))
-    return replace(previous, content=_merge(previous.content, found, SourceKind.CONTENT),
-                   comments=_merge(previous.comments, found, SourceKind.COMMENTS))
-
-
-def _merge(files: tuple[SourceFile, ...], found: dict[str, SourceFile | None],
-           kind: SourceKind) -> tuple[SourceFile, ...]:
-    """`files` with `found` applied, in the order of a sorted walk (by path parts)."""
-    if not found:
-        return files
-    merged = [found.get(rel, source) if (rel := str(source.rel)) in found else source
-              for source in files]
-    merged = [source for source in merged if source is not None]
-    present = {str(source.rel) for source in files}
-    for rel, source in sorted(found.items()):
-        if source is not None and source.kind is kind and rel not in present:
-            bisect.insort(merged, source, key=lambda s: s.rel.parts)
-    return tuple(merged)
+        if kind is not None:
+            sources = _with_file(sources, kind, rel, SourceFile(
+                path, rel, kind, (info.st_mtime_ns, info.st_size)))
+    return sources
 
 
 def restamped(sources: SourceSet, path: Path, rel: str, info: os.stat_result) -> SourceSet:
-    """`sources` with one existing content file's stamp brought up to date, found by
-    bisection (the set is in walk order), so nothing else is touched."""
-    files = sources.content
-    key = PurePosixPath(rel).parts
-    at = bisect.bisect_left(files, key, key=lambda s: s.rel.parts)
-    assert files[at].rel.parts == key, rel
-    fresh = SourceFile(path, files[at].rel, SourceKind.CONTENT, (info.st_mtime_ns, info.st_size))
-    return replace(sources, content=files[:at] + (fresh,) + files[at + 1:])
+    """`sources` with one content file's stamp brought up to date."""
+    where = PurePosixPath(rel)
+    return _with_file(sources, SourceKind.CONTENT, where, SourceFile(
+        path, where, SourceKind.CONTENT, (info.st_mtime_ns, info.st_size)))
+
+
+def _walk_key(source: SourceFile) -> tuple[str, ...]:
+    return source.rel.parts  # a sorted walk visits paths in the order of their parts
+
+
+def _with_file(sources: SourceSet, kind: SourceKind, rel: PurePosixPath,
+               source: SourceFile | None) -> SourceSet:
+    """`sources` with the file at `rel` added, replaced, or (source None) removed."""
+    name = "comments" if kind is SourceKind.COMMENTS else "content"
+    files: tuple[SourceFile, ...] = getattr(sources, name)
+    at = bisect.bisect_left(files, rel.parts, key=_walk_key)
+    present = at < len(files) and files[at].rel.parts == rel.parts
+    if source is None and not present:
+        return sources
+    files = files[:at] + ((source,) if source is not None else ()) + files[at + present:]
+    return replace(sources, **{name: files})
+
+
+def _holds(files: tuple[SourceFile, ...], folder: PurePosixPath) -> bool:
+    """Some file lies under `folder`."""
+    at = bisect.bisect_left(files, folder.parts, key=_walk_key)
+    return at < len(files) and files[at].rel.parts[:len(folder.parts)] == folder.parts
+
+
+def find_source(files: tuple[SourceFile, ...], rel: str) -> SourceFile | None:
+    """The file at `rel` (relative to the site) in a walk-ordered tuple, by bisection."""
+    parts = PurePosixPath(rel).parts
+    at = bisect.bisect_left(files, parts, key=_walk_key)
+    return files[at] if at < len(files) and files[at].rel.parts == parts else None

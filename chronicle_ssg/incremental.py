@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from chronicle_ssg.model import TERM_FAMILIES, Entry, Site
-from chronicle_ssg.route import Route
+from chronicle_ssg.route import Route, paths_digest
 
 
 def _hash(*parts: object) -> str:
@@ -33,8 +33,8 @@ class SiteFacts:
     pages: Mapping[str, str]  #: page id -> digest of the page
 
 
-def site_facts(site: Site, routes: tuple[Route, ...]) -> SiteFacts:
-    """Compute the site-wide digests once per site."""
+def site_facts(site: Site, routes: tuple[Route, ...], paths: str | None = None) -> SiteFacts:
+    """Compute the site-wide digests once per site (`paths`: paths_digest(routes), known)."""
     nav = _hash([(p.title, p.path, p.extra.get("hide_from_nav")) for p in site.pages],
                 bool(site.tags), bool(site.categories), bool(site.sources),
                 bool(site.corrections))
@@ -45,7 +45,7 @@ def site_facts(site: Site, routes: tuple[Route, ...]) -> SiteFacts:
         nav=nav, families=families,
         sources={t.key: _hash(t.name, t.slug, places) for t, places in site.sources.items()},
         corrections=_hash(site.corrections),
-        paths=_hash([r.path for r in routes]),
+        paths=paths or paths_digest(routes),
         pages={p.id: _hash(p) for p in site.pages})
 
 
@@ -56,7 +56,16 @@ def route_signature(route: Route, site: Site, facts: SiteFacts, template_digest:
     shown = [by_id[i].full_digest if route.full_content else by_id[i].card_digest
              for i in route.entries]
     linked = [by_id[i].card_digest if i in by_id else i for i in route.neighbours]
-    return _hash(template_digest, config_digest, _facts_shown(route, facts), route, shown, linked)
+    return _hash(template_digest, config_digest, _facts_shown(route, facts), _fields(route),
+                 shown, linked)
+
+
+def _fields(route: Route) -> tuple[object, ...]:
+    """The route's own fields as plain values: their repr is much cheaper than a dataclass's."""
+    pager = route.pager
+    return (route.kind, route.path, route.template, route.subject, route.title, route.entries,
+            route.neighbours, pager and (pager.number, pager.count, pager.first_path),
+            route.family, route.period_links, route.full_content, route.shape)
 
 
 def _facts_shown(route: Route, facts: SiteFacts) -> tuple[str, object]:
@@ -100,10 +109,12 @@ class Signed:
 
 
 def sign(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, str],
-         config_digest: str, previous: Signed | None = None) -> Signed:
+         config_digest: str, previous: Signed | None = None, paths: str | None = None,
+         ) -> Signed:
     """Every route's signature; those whose inputs are the same objects as in `previous`
-    (route, entries, facts, template, config) keep their previous signature unhashed."""
-    facts = site_facts(site, routes)
+    (route, entries, facts, template, config) keep their previous signature unhashed.
+    `paths`: the routes' paths_digest, when the planner knows it."""
+    facts = site_facts(site, routes, paths)
     if previous is None or previous.config_digest != config_digest:
         return Signed(signatures(site, routes, template_digests, config_digest, facts),
                       {str(r.output): r for r in routes}, site.by_id, facts, template_digests,

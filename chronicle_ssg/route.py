@@ -8,6 +8,7 @@ inputs, so the two can never disagree.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -90,6 +91,8 @@ class RouteMemo:
         default_factory=dict)
     used: set[object] = field(default_factory=set)
     folded: dict[str, str] | None = None  #: case-folded output -> output, of the last plan
+    outputs: frozenset[str] | None = None  #: the outputs of the last plan
+    paths: str | None = None  #: paths_digest() of the last plan
 
     def keep(self, table: dict, name: object, key: tuple[object, ...], make: Any) -> list[Route]:
         """table[name]'s routes when made from an equal key, else freshly made ones."""
@@ -247,31 +250,42 @@ def plan_routes(site: Site, memo: RouteMemo | None = None) -> tuple[Route, ...]:
     routes.append(_route("sitemap", "/sitemap.xml", entries=tuple(e.id for e in site.entries)))
     memo.prune()
     outputs = [str(r.output) for r in routes]
-    memo.folded = _checked_outputs(routes, outputs, memo.folded)
-    ordered = sorted(range(len(routes)), key=outputs.__getitem__)
-    return tuple(routes[i] for i in ordered)
+    same_urls = _check_outputs(routes, outputs, memo)
+    ordered = tuple(routes[i] for i in sorted(range(len(routes)), key=outputs.__getitem__))
+    if not same_urls or memo.paths is None:
+        memo.paths = paths_digest(ordered)
+    return ordered
 
 
-def _checked_outputs(routes: list[Route], outputs: list[str], folded: dict[str, str] | None,
-                     ) -> dict[str, str]:
-    """Check the routes for clashes; returns each output by its case-folded name.
+def paths_digest(routes: tuple[Route, ...]) -> str:
+    """A digest of every route's URL path (the sitemap lists them)."""
+    return hashlib.blake2b(repr([r.path for r in routes]).encode("utf-8", "surrogatepass"),
+                           digest_size=12).hexdigest()
 
-    Given the last plan's (`folded`), only outputs that are new are checked against it:
+
+def _check_outputs(routes: list[Route], outputs: list[str], memo: RouteMemo) -> bool:
+    """Check the routes for clashes; True when the outputs are those of the last plan.
+
+    Against the last plan's outputs (in `memo`), only outputs that are new are checked:
     after one edit nearly all URLs are the same, and those cannot clash anew.
     """
-    if folded is not None:
-        current = set(outputs)
-        known = set(folded.values())
-        fresh = current - known
-        kept = {k: v for k, v in folded.items() if v in current} if known - current else dict(folded)
+    current = set(outputs)
+    if memo.folded is not None and memo.outputs is not None:
+        fresh, gone = current - memo.outputs, memo.outputs - current
+        if not fresh and not gone:
+            return True
+        kept = {k: v for k, v in memo.folded.items() if v in current} if gone else dict(memo.folded)
         for output in sorted(fresh):
             if output.casefold() in kept:
                 break
             kept[output.casefold()] = output
         else:
-            return kept
+            memo.folded, memo.outputs = kept, frozenset(current)
+            return False
     check_conflicts(routes)
-    return {output.casefold(): output for output in outputs}
+    memo.folded = {output.casefold(): output for output in outputs}
+    memo.outputs = frozenset(current)
+    return False
 
 
 def check_conflicts(routes: Iterable[Route]) -> None:

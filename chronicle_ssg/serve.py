@@ -279,21 +279,21 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
         watcher.watch(session.loaded.sources.theme_dir)  # chronicle.toml may name another theme
         log(f"rebuilt in {delta.seconds * 1000:.0f} ms: {delta.rendered} pages rendered, "
             f"{len(delta.writes)} written, {len(delta.deletes)} removed"
-            + (f", {delta.deferred} more to render" if delta.deferred else ""))
-        if broadcaster and (not delta.empty or not delta.deferred):
+            + ("; other pages follow" if delta.unfinished else ""))
+        if broadcaster and (not delta.empty or not delta.unfinished):
             broadcaster.publish("css" if delta.css_only else "reload" if not delta.empty else "ok",
                                 {"written": len(delta.writes)})
         started, written = time.perf_counter(), 0
-        while session.pending and not stop.is_set() and not watcher.has_events():
+        while session.behind and not stop.is_set() and not watcher.has_events():
             step = _reporting(lambda: session.render_pending(PENDING_STEP), log, broadcaster)
             if step is None:
                 break
             written += step
-        if session.pending:
+        if session.behind:
             continue  # a new change came, or a page failed: the next rebuild takes them over
-        if delta.deferred:
-            log(f"rendered the {delta.deferred} deferred pages in "
-                f"{(time.perf_counter() - started) * 1000:.0f} ms")
+        if delta.unfinished:
+            log(f"other pages done in {(time.perf_counter() - started) * 1000:.0f} ms: "
+                f"{written} written")
             if broadcaster and delta.empty:  # nobody was told yet: tell them now
                 broadcaster.publish("reload" if written else "ok", {"written": written})
         session.flush_manifest()
@@ -332,7 +332,7 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = 
     broadcaster = Broadcaster()
     server = bind_server(host, port, make_handler(
         output_dir, base_path, broadcaster,
-        lambda name: session.render_pending(only=(name,)) if name in session.pending else None))
+        lambda name: session.render_pending(only=(name,)) if session.behind else None))
 
     def viewed() -> set[str]:
         real_output = output_dir.resolve()

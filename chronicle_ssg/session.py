@@ -14,12 +14,12 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Collection
+from typing import Collection, Mapping
 
 from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
                                  Stats, build_site, load_site, output_key, render_routes)
 from chronicle_ssg.discover import restamped, updated_sources
-from chronicle_ssg.incremental import Signed, sign, signatures
+from chronicle_ssg.incremental import Signed, route_signature, sign, signatures, site_facts
 from chronicle_ssg.cache import BuildCache, load_cache, save_signatures
 from chronicle_ssg.errors import BuildFailed, ChronicleError
 from chronicle_ssg.write import apply_delta, content_hash, write_manifest
@@ -33,7 +33,7 @@ class Delta:
     deletes: frozenset[PurePosixPath]
     rendered: int  #: routes rendered (some may have produced identical bytes)
     seconds: float
-    deferred: int = 0  #: stale pages left for render_pending (see SiteSession.rebuild)
+    unfinished: bool = False  #: stale pages are left for render_pending (see SiteSession.rebuild)
 
     @property
     def css_only(self) -> bool:
@@ -60,6 +60,9 @@ class SiteSession:
     _index_for: object = None
     #: output paths whose file is older than the site: rendered by render_pending()
     pending: set[str] = field(default_factory=set)
+    #: the last rebuild signed only the pages it rendered; which others are stale is
+    #: found out after the reload (by _settle_plan), as the config digest says
+    _unsigned: str | None = None
     #: held while the site or output/ changes: the server renders pending pages on request
     lock: threading.RLock = field(default_factory=threading.RLock)
     #: paths of a failed rebuild: the next one must look at them again
@@ -98,6 +101,7 @@ class SiteSession:
         """
         with self.lock:
             started = time.perf_counter()
+            self._settle_plan()
             if changed is not None:
                 changed = self._unsettled | set(changed)
             try:
@@ -114,7 +118,7 @@ class SiteSession:
             if first is None and self.pending:  # pages deferred by an earlier rebuild
                 count, writes = len(self.pending), self._render_pending(sorted(self.pending))
                 delta = replace(delta, writes={**delta.writes, **writes},
-                                rendered=delta.rendered + count, deferred=0)
+                                rendered=delta.rendered + count)
             _settle_memory()
             return delta
 
@@ -123,8 +127,28 @@ class SiteSession:
         """Render up to `limit` deferred pages (or those of `only`); returns how many files
         changed (`pending` says how many pages are left)."""
         with self.lock:
+            self._settle_plan()
             names = sorted(self.pending if only is None else self.pending.intersection(only))
             return len(self._render_pending(names[:limit] if limit is not None else names))
+
+    @property
+    def behind(self) -> bool:
+        """Some pages in output/ may be older than the site (render_pending catches up)."""
+        return bool(self.pending) or self._unsigned is not None
+
+    def _settle_plan(self) -> None:
+        """Sign every route of the site the last rebuild left partly signed, and mark the
+        stale pages pending. Signatures are relative to the last full signing, which
+        records its own routes and entries, so this is right however late it comes."""
+        result = self.result
+        if self._unsigned is None or result is None:
+            return
+        signed = sign(result.loaded.site, result.loaded.routes, result.renderer.template_digests,
+                      self._unsigned, result.signed, self._memo.routes.paths)
+        result.signed = signed
+        self.pending = {name for name, signature in signed.signatures.items()
+                        if result.signatures.get(name) != signature}
+        self._unsigned = None
 
     def _render_pending(self, names: list[str]) -> dict[PurePosixPath, bytes]:
         result = self.result
@@ -206,53 +230,62 @@ class SiteSession:
             return Delta({}, frozenset(), len(self.loaded.routes), time.perf_counter() - started)
         sources = updated_sources(previous.loaded.sources, self.site_root, changed) if changed else None
         discovered = (previous.loaded.config, sources) if sources is not None else None
+        reuse: tuple = ()  # content files only: the rest of the last site is taken over
+        if sources is not None:
+            reuse = (previous.loaded, {Path(p).relative_to(self.site_root).as_posix()
+                                       for p in changed or ()})
         loaded = load_site(self.site_root, self.options, Stats(), self.cache, discovered,
-                           self._memo, kept=previous.loaded if sources is not None else None)
+                           self._memo, *reuse)
         stamps = _stamps(loaded.sources.templates)
         renderer = previous.renderer
         if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir:
             renderer = make_environment(loaded.sources, self.site_root)
         config_digest = f"{__version__}|{loaded.config.digest()}"
-        signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest,
-                      previous.signed)
-        new, on_disk = signed.signatures, previous.signatures
-        # elsewhere the plan's signature is the last one, and that is on disk (not pending)
-        maybe = signed.recomputed if signed.recomputed is not None else new
-        stale = {name for name in (*maybe, *self.pending)
-                 if name in new and on_disk.get(name) != new[name]}
-        todo = [signed.routes[name] for name in sorted(stale)]
-        later: list = []
-        if first is not None:
-            sources = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
-                       if Path(p).is_relative_to(self.site_root)}
-            urgent = [r for r in todo if str(r.output) in first or str(r.output) not in previous.files
-                      or (r.kind in ("entry", "page") and r.subject in sources)]
-            if len(urgent) < len(todo):
-                chosen = {id(r) for r in urgent}
-                todo, later = urgent, [r for r in todo if id(r) not in chosen]
         self.template_stamps = stamps
-        return self._render(loaded, renderer, todo, signed, started, later)
+        produced = set(self._memo.routes.outputs or ())
+        if first is None:
+            signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest,
+                          previous.signed, self._memo.routes.paths)
+            new, on_disk = signed.signatures, previous.signatures
+            # elsewhere the plan's signature is the last one, which is on disk (not pending)
+            maybe = signed.recomputed if signed.recomputed is not None else new
+            stale = {name for name in (*maybe, *self.pending)
+                     if name in new and on_disk.get(name) != new[name]}
+            return self._render(loaded, renderer, [signed.routes[name] for name in sorted(stale)],
+                                new, produced, signed, started)
+        # serve: sign and render now only what browsers wait for, the rest after the reload
+        wanted = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
+                  if Path(p).is_relative_to(self.site_root)}
+        urgent = [r for r in loaded.routes if (out := str(r.output)) in first
+                  or out not in previous.files or (r.kind in ("entry", "page") and r.subject in wanted)]
+        facts = site_facts(loaded.site, loaded.routes, self._memo.routes.paths)
+        plan = {str(r.output): route_signature(r, loaded.site, facts, renderer.template_digests.get(
+            r.template, ""), config_digest) for r in urgent}
+        todo = [r for r in urgent if previous.signatures.get(str(r.output)) != plan[str(r.output)]]
+        delta = self._render(loaded, renderer, todo, plan, produced, previous.signed, started)
+        self._unsigned = config_digest
+        return replace(delta, unfinished=True)
 
-    def _render(self, loaded: LoadedSite, renderer: object, todo: list, signed: Signed,
-                started: float, later: list) -> Delta:
-        """Render `todo`, write what changed, delete what is gone, remember the new state;
-        `later` lists stale routes that are not rendered now (they become `pending`)."""
+    def _render(self, loaded: LoadedSite, renderer: object, todo: list, plan: Mapping[str, str],
+                produced: set[str], signed: Signed, started: float) -> Delta:
+        """Render `todo` (whose signatures are in `plan`), write what changed, delete what
+        no route produces any more, remember the new state (`signed`: the last signing)."""
         previous = self.result
         assert previous is not None
         collector = _Collector(previous.files)
         render_routes(renderer, loaded, todo, collector, 1, Stats())
-        on_disk = dict(previous.signatures)  # what the files in output/ were rendered from
-        on_disk.update((name, signed.signatures[name]) for name in collector.files)
+        on_disk = {p: v for p, v in previous.signatures.items() if p in produced}
+        on_disk.update((name, plan[name]) for name in collector.files)  # what files show
         old_static = _stamps(previous.loaded.sources.static)
         for static in loaded.sources.static:
             if old_static.get(static.name) != static.stamp or static.name not in previous.files:
                 collector.put(PurePosixPath(static.name), static.path.read_bytes())
-        produced = set(signed.signatures) | {s.name for s in loaded.sources.static}
+        produced |= {s.name for s in loaded.sources.static}
         deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
         files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
-        on_disk = {p: v for p, v in on_disk.items() if p in produced}
-        self.pending = {str(r.output) for r in later}
+        self.pending.intersection_update(produced)
+        self.pending.difference_update(collector.files)
         apply_delta(self.output_dir, collector.writes, deletes)
         self.result = BuildResult(loaded, None, renderer, on_disk, files, signed)
         return self._written(collector.writes, deletes, len(todo), started)
@@ -279,7 +312,7 @@ class SiteSession:
         self._manifest_due = True
         if not self.defer_manifest:  # after self.result: the manifest lists the new files
             self.flush_manifest()
-        return Delta(writes, deletes, rendered, time.perf_counter() - started, len(self.pending))
+        return Delta(writes, deletes, rendered, time.perf_counter() - started, self.behind)
 
     def flush_manifest(self) -> None:
         """Keep the manifest true after in-place updates, so the next build links right.
