@@ -58,8 +58,9 @@ def wait_for(predicate, timeout: float = 120.0, step: float = 0.002) -> bool:  #
 
 
 def contains(path: Path, needle: str) -> bool:
+    """The file holds the marker (in any case: Hugo title-cases a new tag's name)."""
     try:
-        return needle in path.read_text("utf-8", errors="replace")
+        return needle in path.read_text("utf-8", errors="replace").lower()
     except OSError:
         return False
 
@@ -122,13 +123,18 @@ def restore(content: Path, originals: dict[Path, bytes]) -> None:
 
 
 def time_saves(actions: dict[str, Callable[[int], tuple[Path, str]]], edits: int,
-               signals: list[float] | None, gap: float) -> list[tuple[str, float, float]]:
-    """Median save-to-page (and save-to-signal, when `signals` are collected) per scenario."""
+               signals: list[float] | None, gap: float,
+               finished: Callable[[], int] | None = None) -> list[tuple[str, float, float, float]]:
+    """Per scenario, the median times from save to page on disk, to reload signal (when
+    `signals` are collected) and to every stale page on disk (`finished` counts the
+    rebuilds that are complete)."""
     rows = []
+    nan = float("nan")
     for name, action in actions.items():
-        pages, reloads = [], []
+        pages, reloads, complete = [], [], []
         for i in range(edits):
             seen = len(signals) if signals is not None else 0
+            done = finished() if finished else 0
             start = time.monotonic()
             path, marker = action(i)
             if not wait_for(lambda: contains(path, marker)):
@@ -136,14 +142,17 @@ def time_saves(actions: dict[str, Callable[[int], tuple[Path, str]]], edits: int
             pages.append(time.monotonic() - start)
             if signals is not None:
                 wait_for(lambda: len(signals) > seen)
-                reloads.append(signals[seen] - start if len(signals) > seen else float("nan"))
+                reloads.append(signals[seen] - start if len(signals) > seen else nan)
+            if finished is not None:
+                wait_for(lambda: finished() > done)
+                complete.append(time.monotonic() - start)
             time.sleep(gap)
-        rows.append((name, statistics.median(pages),
-                     statistics.median(reloads) if reloads else float("nan")))
+        rows.append((name, statistics.median(pages), statistics.median(reloads) if reloads else nan,
+                     statistics.median(complete) if complete else nan))
     return rows
 
 
-def measure_chronicle(n: int, edits: int) -> list[tuple[str, float, float]]:
+def measure_chronicle(n: int, edits: int) -> list[tuple[str, float, float, float]]:
     root = site(n, "serve")
     log = open(WORK / f"serve-{n}.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "chronicle_ssg", "serve", "--source", str(root),
@@ -170,14 +179,20 @@ def measure_chronicle(n: int, edits: int) -> list[tuple[str, float, float]]:
             (root / "templates" / "base.html").write_text(theme_base.read_text("utf-8").replace(
                 "</footer>", f"<!-- {marker} --></footer>"), "utf-8")
 
+        def finished() -> int:  # a rebuild is complete when no page is left for later
+            log.seek(0)
+            text = log.read()
+            return len(re.findall(r"rebuilt in .* removed$", text, re.M)) + text.count(
+                "other pages done")
+
         return time_saves(scenarios(root / "content", root / "output", edit_template), edits,
-                          events.times, 0.5)
+                          events.times, 0.5, finished)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(30)
 
 
-def measure_hugo(n: int, edits: int) -> list[tuple[str, float, float]] | None:
+def measure_hugo(n: int, edits: int) -> list[tuple[str, float, float, float]] | None:
     """The same saves against `hugo server` (pages written to disk), on Hugo's copy of the
     corpus made by the shared peers harness."""
     if hugo_command(n, WORK / "hugo-out") is None:
@@ -186,13 +201,14 @@ def measure_hugo(n: int, edits: int) -> list[tuple[str, float, float]] | None:
     hugo = peers / "hugo-venv/lib/python3.11/site-packages/hugo/binaries/hugo"
     hugo_site = peers / "site" / f"hugo-{n}"
     out = WORK / f"hugo-serve-{n}"
-    shutil.rmtree(out, ignore_errors=True)
+    for stale in (out, Path(f"{out}.cache")):
+        shutil.rmtree(stale, ignore_errors=True)
     base = hugo_site / "layouts" / "baseof.html"
     entries = sorted((hugo_site / "content" / "entries").glob("*.md"))
     originals = {path: path.read_bytes() for path in (entries[len(entries) // 2], base)}
     log = open(WORK / f"hugo-serve-{n}.log", "w+")
     proc = subprocess.Popen([str(hugo), "server", "--source", str(hugo_site), "--destination",
-                             str(out), "--port", "0", "--disableLiveReload",
+                             str(out), "--port", "0", "--disableLiveReload", "--disableFastRender",
                              "--cacheDir", f"{out}.cache"],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -221,15 +237,16 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=5)
     args = parser.parse_args()
     for n in args.sizes:
-        hugo = {name: page for name, page, _ in measure_hugo(n, args.edits) or []}
+        hugo = {row[0]: row[1] for row in measure_hugo(n, args.edits) or []}
         rows = measure_chronicle(n, args.edits)
         print(f"\n### {n:,} entries (median of {args.edits} saves)\n")
-        print("| change | chronicle save → page on disk | chronicle save → reload signal "
-              "| hugo server save → page on disk |")
-        print("|---|---:|---:|---:|")
-        for name, page, signal_s in rows:
-            peer = f"{hugo[name] * 1000:.0f} ms" if name in hugo else "–"
-            print(f"| {name} | {page * 1000:.0f} ms | {signal_s * 1000:.0f} ms | {peer} |")
+        print("| change | chronicle: save → page on disk | save → reload signal "
+              "| save → every page on disk | hugo server: save → page on disk |")
+        print("|---|---:|---:|---:|---:|")
+        for name, page, signal_s, complete in rows:
+            peer = f"{hugo[name] * 1000:,.0f} ms" if name in hugo else "–"
+            print(f"| {name} | {page * 1000:,.0f} ms | {signal_s * 1000:,.0f} ms "
+                  f"| {complete * 1000:,.0f} ms | {peer} |")
         sys.stdout.flush()
 
 

@@ -183,6 +183,8 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
     """
     content_root = site_root / "content"
     real_content = os.path.realpath(content_root)
+    if len({raw.casefold() for raw in changed}) < len(changed):
+        return None  # a rename in case only: on a case-insensitive disk both names exist
     sources = previous
     for raw in sorted(changed):
         path = Path(raw)
@@ -196,10 +198,10 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
         try:
             info = os.lstat(path)
         except FileNotFoundError:
+            if _holds(sources.content, rel) or _holds(sources.comments, rel):
+                return None  # a folder went away: let a walk say what is left
             if kind is not None:
                 sources = _with_file(sources, kind, rel, None)
-            elif _holds(sources.content, rel) or _holds(sources.comments, rel):
-                return None  # a folder went away: let a walk say what is left
             continue
         except OSError:
             return None
@@ -237,8 +239,8 @@ def _with_file(sources: SourceSet, kind: SourceKind, rel: PurePosixPath,
 
 
 def _holds(files: tuple[SourceFile, ...], folder: PurePosixPath) -> bool:
-    """Some file lies under `folder`."""
-    at = bisect.bisect_left(files, folder.parts, key=_walk_key)
+    """Some file lies under `folder` (a file's own path is not under itself)."""
+    at = bisect.bisect_right(files, folder.parts, key=_walk_key)
     return at < len(files) and files[at].rel.parts[:len(folder.parts)] == folder.parts
 
 

@@ -267,10 +267,11 @@ def _check_outputs(routes: list[Route], outputs: list[str], memo: RouteMemo) -> 
     """Check the routes for clashes; True when the outputs are those of the last plan.
 
     Against the last plan's outputs (in `memo`), only outputs that are new are checked:
-    after one edit nearly all URLs are the same, and those cannot clash anew.
+    after one edit nearly all URLs are the same, and those cannot clash anew. Two routes
+    on the very same output show as fewer outputs than routes: then all are checked.
     """
     current = set(outputs)
-    if memo.folded is not None and memo.outputs is not None:
+    if memo.folded is not None and memo.outputs is not None and len(current) == len(outputs):
         fresh, gone = current - memo.outputs, memo.outputs - current
         if not fresh and not gone:
             return True

@@ -350,7 +350,8 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = 
     if open_browser:
         import webbrowser
         webbrowser.open(url)
-    return _run_until_interrupted(server.serve_forever, lambda: _shutdown(server, broadcaster, watcher, stop, loop))
+    return _run_until_interrupted(server.serve_forever, lambda: (
+        _shutdown(server, broadcaster, watcher, stop, loop), session.flush_manifest()))
 
 
 def _shutdown(server: _Server, broadcaster: Broadcaster, watcher: "Watcher",
@@ -391,4 +392,4 @@ def watch_and_rebuild(site_root: Path, output_dir: Path, options: BuildOptions) 
     _log(f"built {len(result.loaded.site.entries)} entries into {output_dir}; watching (Ctrl-C to stop)")
     stop = threading.Event()
     return _run_until_interrupted(lambda: rebuild_loop(session, watcher, None, _log, stop),
-                                  lambda: (stop.set(), watcher.stop()))
+                                  lambda: (stop.set(), watcher.stop(), session.flush_manifest()))

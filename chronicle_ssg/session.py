@@ -68,6 +68,7 @@ class SiteSession:
     #: paths of a failed rebuild: the next one must look at them again
     _unsettled: set[str] = field(default_factory=set)
     _manifest_due: bool = False
+    _record_withdrawn: bool = False  #: see _write
 
     @property
     def loaded(self) -> LoadedSite:
@@ -157,7 +158,7 @@ class SiteSession:
         routes = [result.signed.routes[name] for name in names]
         collector = _Collector(result.files)
         render_routes(result.renderer, result.loaded, routes, collector, 1, Stats())
-        apply_delta(self.output_dir, collector.writes, frozenset())
+        self._write(collector.writes, frozenset())
         result.files.update(collector.files)
         result.signatures.update((name, result.signed.signatures[name]) for name in names)
         self.pending.difference_update(names)
@@ -241,7 +242,6 @@ class SiteSession:
         if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir:
             renderer = make_environment(loaded.sources, self.site_root)
         config_digest = f"{__version__}|{loaded.config.digest()}"
-        self.template_stamps = stamps
         produced = set(self._memo.routes.outputs or ())
         if first is None:
             signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest,
@@ -251,8 +251,10 @@ class SiteSession:
             maybe = signed.recomputed if signed.recomputed is not None else new
             stale = {name for name in (*maybe, *self.pending)
                      if name in new and on_disk.get(name) != new[name]}
-            return self._render(loaded, renderer, [signed.routes[name] for name in sorted(stale)],
-                                new, produced, signed, started)
+            delta = self._render(loaded, renderer, [signed.routes[name] for name in sorted(stale)],
+                                 new, produced, signed, started)
+            self.template_stamps = stamps  # not before: a failed render must try them again
+            return delta
         # serve: sign and render now only what browsers wait for, the rest after the reload
         wanted = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
                   if Path(p).is_relative_to(self.site_root)}
@@ -263,6 +265,7 @@ class SiteSession:
             r.template, ""), config_digest) for r in urgent}
         todo = [r for r in urgent if previous.signatures.get(str(r.output)) != plan[str(r.output)]]
         delta = self._render(loaded, renderer, todo, plan, produced, previous.signed, started)
+        self.template_stamps = stamps
         self._unsigned = config_digest
         return replace(delta, unfinished=True)
 
@@ -284,9 +287,9 @@ class SiteSession:
         deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
         files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
+        self._write(collector.writes, deletes)
         self.pending.intersection_update(produced)
         self.pending.difference_update(collector.files)
-        apply_delta(self.output_dir, collector.writes, deletes)
         self.result = BuildResult(loaded, None, renderer, on_disk, files, signed)
         return self._written(collector.writes, deletes, len(todo), started)
 
@@ -298,7 +301,7 @@ class SiteSession:
         assert previous is not None
         collector = _Collector(previous.files)
         render_routes(previous.renderer, loaded, todo, collector, 1, Stats())
-        apply_delta(self.output_dir, collector.writes, frozenset())
+        self._write(collector.writes, frozenset())
         signed.signatures.update(plan)
         previous.signatures.update(plan)
         previous.files.update(collector.files)
@@ -314,6 +317,15 @@ class SiteSession:
             self.flush_manifest()
         return Delta(writes, deletes, rendered, time.perf_counter() - started, self.behind)
 
+    def _write(self, writes: dict[PurePosixPath, bytes], deletes: frozenset[PurePosixPath]) -> None:
+        """Update output/ in place. The recorded signatures (for a later `chronicle build`)
+        are withdrawn first, until flush_manifest records the new ones: a serve that is
+        killed in between leaves no record that would keep a stale page."""
+        if (writes or deletes) and not self._record_withdrawn and self.options.use_cache:
+            save_signatures(self.site_root, {})
+            self._record_withdrawn = True
+        apply_delta(self.output_dir, writes, deletes)
+
     def flush_manifest(self) -> None:
         """Keep the manifest true after in-place updates, so the next build links right.
 
@@ -326,6 +338,7 @@ class SiteSession:
                 if self.options.use_cache:  # a later `chronicle build` must not trust stale pages
                     save_signatures(self.site_root, {
                         output_key(self.output_dir, self.options): self.result.signatures})
+                    self._record_withdrawn = False
                 self._manifest_due = False
 
 

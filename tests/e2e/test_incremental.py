@@ -527,3 +527,43 @@ def test_a_later_build_into_the_same_folder_trusts_only_what_serve_left_true(
     edit(root, "content/d.md", original)  # reverted while serve is not running
     build(root, tmp_path / "out", BuildOptions(jobs=1))
     assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")
+
+
+def test_an_edit_that_makes_two_urls_clash_fails_as_a_full_build_does(tmp_path: Path) -> None:
+    from chronicle_ssg.errors import BuildFailed
+    files = {"content/a.md": entry("Alpha", "2025-01-10 09:00"),
+             "content/b.md": entry("Bravo", "2025-01-10 10:00")}
+    root, session = start_session(tmp_path, files)
+    clash = files["content/b.md"].replace("title:", "slug: a\ntitle:")
+    with pytest.raises(BuildFailed) as failure:
+        session.rebuild(edit(root, "content/b.md", clash))
+    assert "would be written to /2025/01/10/a/" in failure.value.errors[0].message
+
+
+def test_a_template_edit_that_failed_is_applied_once_the_content_is_fixed(tmp_path: Path) -> None:
+    from chronicle_ssg.errors import BuildFailed
+    files = {"content/a.md": entry("Alpha", "2025-01-10 09:00").replace(
+                 "title:", "cover: one.png\ntitle:"),
+             "content/b.md": entry("Bravo", "2025-01-11 09:00")}
+    root, session = start_session(tmp_path, files)
+    template = ('{% extends "theme/entry.html" %}{% block content %}'
+                '<p class="cover">{{ entry.extra.cover }}</p>{{ super() }}{% endblock %}')
+    with pytest.raises(BuildFailed):  # Bravo has no cover
+        session.rebuild(edit(root, "templates/entry.html", template))
+    fixed = files["content/b.md"].replace("title:", "cover: two.png\ntitle:")
+    session.rebuild(edit(root, "content/b.md", fixed))
+    assert 'class="cover">one.png' in (tmp_path / "out/2025/01/10/a/index.html").read_text("utf-8")
+    assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")
+
+
+def test_a_serve_stopped_before_it_recorded_its_pages_leaves_no_record_to_trust(
+        tmp_path: Path) -> None:
+    """Killed between writing pages and recording them: a later build renders again."""
+    from chronicle_ssg.build import BuildOptions, build
+    root, session = start_session(tmp_path, FOUR_ENTRIES)
+    session.defer_manifest = True  # serve records after the reload signal
+    original = FOUR_ENTRIES["content/d.md"]
+    session.rebuild(edit(root, "content/d.md", original.replace("Second.", "Unrecorded.")))
+    edit(root, "content/d.md", original)  # no flush_manifest: as if killed here
+    build(root, tmp_path / "out", BuildOptions(jobs=1))
+    assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")

@@ -134,3 +134,17 @@ def test_updated_sources_leaves_folders_symlinks_and_other_sources_to_a_walk(tmp
         assert updated_sources(before, root, {str(root / outside)}) is None
     # a file that came and went between two batches is nothing at all
     assert updated_sources(before, root, {str(root / "content/gone.md")}) == before
+
+
+def test_updated_sources_walks_for_a_gone_folder_named_like_a_file_and_case_renames(
+        tmp_path: Path) -> None:
+    from chronicle_ssg.discover import updated_sources
+    root = make_site(tmp_path, {"content/2024.md/a.md": "a", "content/Post.md": "p"})
+    before = discover_sources(root, "default")
+    (root / "content/2024.md/a.md").unlink()
+    (root / "content/2024.md").rmdir()
+    assert updated_sources(before, root, {str(root / "content/2024.md")}) is None
+    # a rename in case only: on a case-insensitive disk the old name still answers
+    (root / "content/Post.md").rename(root / "content/post.md")
+    assert updated_sources(before, root, {str(root / "content/Post.md"),
+                                          str(root / "content/post.md")}) is None
