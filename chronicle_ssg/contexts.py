@@ -8,13 +8,14 @@ None), `nav` (list of NavItem), `feed_path` (the page's own feed, or the site's)
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from chronicle_ssg.blocks import Update
 from chronicle_ssg.model import Entry, Site, Term
 from chronicle_ssg.paths import join_url
-from chronicle_ssg.route import FAMILIES, Route, period_path, term_path
+from chronicle_ssg.route import FAMILIES, SITEMAP_KINDS, Route, period_path, term_path
 
 #: the `updated` of a feed with no entries: fixed, so output stays reproducible
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -296,10 +297,6 @@ def feed_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
                else f"{site.config.title}: {route.title}")
 
 
-SITEMAP_KINDS = frozenset({"entry", "page", "home", "archive_index", "year", "month", "day",
-                           "terms", "term", "series", "source", "corrections"})
-
-
 def sitemap_urls(site: Site, routes: tuple[Route, ...]) -> list[tuple[str, dt.datetime | None]]:
     """Every canonical HTML page with its last modification, sorted by path."""
     pages = {p.id: p for p in site.pages}
@@ -315,8 +312,25 @@ def sitemap_urls(site: Site, routes: tuple[Route, ...]) -> list[tuple[str, dt.da
     return sorted(urls)
 
 
+def sitemap_parts(site: Site, route: Route, routes: tuple[Route, ...],
+                  ) -> list[list[tuple[str, dt.datetime | None]]]:
+    """The sitemap's URLs split evenly into as many parts as the route's pager counts."""
+    urls = sitemap_urls(site, routes)
+    count = route.pager.count if route.pager else 1
+    size = max(1, math.ceil(len(urls) / count))
+    return [urls[n * size: (n + 1) * size] for n in range(count)]
+
+
 def sitemap_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
-    ctx["urls"] = sitemap_urls(site, ctx["all_routes"])
+    ctx["urls"] = sitemap_parts(site, route, ctx["all_routes"])[
+        route.pager.number - 1 if route.pager else 0]
+
+
+def sitemap_index_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    assert route.pager is not None
+    ctx["sitemaps"] = [(f"{route.pager.first_path}{n}.xml",
+                        max((lastmod for _, lastmod in part if lastmod), default=None))
+                       for n, part in enumerate(sitemap_parts(site, route, ctx["all_routes"]), 1)]
 
 
 def alias_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
@@ -335,6 +349,7 @@ BUILDERS: dict[str, Callable[[Route, Site, dict[str, Any]], None]] = {
     "term": listing_context, "series": listing_context, "source": listing_context,
     "terms": terms_context, "archive_index": archive_index_context,
     "corrections": corrections_context, "feed": feed_context, "sitemap": sitemap_context,
+    "sitemap_index": sitemap_index_context,
     "alias": alias_context, "not_found": nothing, "robots": nothing,
 }
 

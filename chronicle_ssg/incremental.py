@@ -77,7 +77,7 @@ def _facts_shown(route: Route, facts: SiteFacts) -> tuple[str, object]:
         extra = facts.sources.get(route.subject)
     elif route.kind in ("corrections", "feed"):
         extra = facts.corrections if route.subject == "corrections" or route.kind == "corrections" else None
-    elif route.kind == "sitemap":
+    elif route.kind in ("sitemap", "sitemap_index"):
         extra = facts.paths
     elif route.kind in ("page", "alias"):
         extra = facts.pages.get(route.subject)
@@ -127,7 +127,7 @@ def sign(site: Site, routes: tuple[Route, ...], template_digests: Mapping[str, s
     # besides the nav (on every HTML page), only these kinds show site-wide facts
     same_facts = facts == previous.facts
     fact_kinds = () if same_facts else (
-        ("terms", "source", "corrections", "feed", "sitemap", "page", "alias")
+        ("terms", "source", "corrections", "feed", "sitemap", "sitemap_index", "page", "alias")
         if facts.nav == previous.facts.nav else None)
     result: dict[str, str] = {}
     by_output: dict[str, Route] = {}

@@ -26,8 +26,13 @@ TEMPLATES = {
     "day": "period.html", "terms": "terms.html", "term": "term.html",
     "source": "term.html", "series": "term.html", "corrections": "corrections.html",
     "feed": "atom.xml", "sitemap": "sitemap.xml", "robots": "robots.txt",
-    "not_found": "404.html", "alias": "alias.html",
+    "not_found": "404.html", "alias": "alias.html", "sitemap_index": "sitemapindex.xml",
 }
+#: route kinds whose pages the sitemap lists: canonical HTML pages
+SITEMAP_KINDS = frozenset({"entry", "page", "home", "archive_index", "year", "month", "day",
+                           "terms", "term", "series", "source", "corrections"})
+#: sitemaps.org allows at most 50,000 URLs in one sitemap file
+SITEMAP_LIMIT = 50_000
 #: term families: URL folder, index title, singular label
 FAMILIES = {
     "tags": ("tags", "Tags", "Tag"),
@@ -242,12 +247,25 @@ def site_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
     return routes
 
 
+def sitemap_routes(site: Site, listed: int) -> list[Route]:
+    """/sitemap.xml; past SITEMAP_LIMIT URLs, a sitemap index at /sitemap.xml and the
+    URLs split evenly over /sitemaps/1.xml, /sitemaps/2.xml, ... (sorted by path)."""
+    ids = tuple(e.id for e in site.entries)  # lastmod comes from the entries' dates
+    if listed <= SITEMAP_LIMIT:
+        return [_route("sitemap", "/sitemap.xml", entries=ids)]
+    count = math.ceil(listed / SITEMAP_LIMIT)
+    parts = [Pager(n, count, "/sitemaps/") for n in range(1, count + 1)]
+    return [_route("sitemap_index", "/sitemap.xml", entries=ids, pager=parts[0]),
+            *(_route("sitemap", f"/sitemaps/{part.number}.xml", entries=ids, pager=part)
+              for part in parts)]
+
+
 def plan_routes(site: Site, memo: RouteMemo | None = None) -> tuple[Route, ...]:
     """Every route of the site, sorted by output; URL clashes are errors listing every file."""
     memo = memo or RouteMemo()
     routes = (entry_routes(site, memo) + page_routes(site) + archive_routes(site, memo)
               + term_routes(site, memo) + site_routes(site, memo))
-    routes.append(_route("sitemap", "/sitemap.xml", entries=tuple(e.id for e in site.entries)))
+    routes += sitemap_routes(site, sum(1 for r in routes if r.kind in SITEMAP_KINDS))
     memo.prune()
     outputs = [str(r.output) for r in routes]
     same_urls = _check_outputs(routes, outputs, memo)

@@ -146,6 +146,8 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
         def do_GET(self, head: bool = False) -> None:
             path = urlsplit(self.path).path
             if path == base_path + EVENTS_PATH:
+                if head:  # the headers of the stream, without holding the connection open
+                    return self.send_bytes(HTTPStatus.OK, b"", "text/event-stream", head)
                 return self.stream_events()
             if path == base_path + SCRIPT_PATH:
                 return self.send_bytes(HTTPStatus.OK, (BUILTIN_DIR / "livereload.js").read_bytes(),

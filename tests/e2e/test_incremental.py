@@ -567,3 +567,19 @@ def test_a_serve_stopped_before_it_recorded_its_pages_leaves_no_record_to_trust(
     edit(root, "content/d.md", original)  # no flush_manifest: as if killed here
     build(root, tmp_path / "out", BuildOptions(jobs=1))
     assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")
+
+
+def test_crossing_the_sitemap_limit_turns_the_sitemap_into_an_index_and_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chronicle_ssg import route
+    root, session = start_session(tmp_path, FOUR_ENTRIES)
+    listed = (tmp_path / "out/sitemap.xml").read_text("utf-8").count("<url>")
+    monkeypatch.setattr(route, "SITEMAP_LIMIT", listed)
+    delta = session.rebuild(edit(root, "content/e.md", entry("Echo", "2025-05-10 09:00")))
+    assert {"sitemap.xml", "sitemaps/1.xml", "sitemaps/2.xml"} <= written(delta)
+    assert "<sitemapindex" in (tmp_path / "out/sitemap.xml").read_text("utf-8")
+    assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")
+    (root / "content/e.md").unlink()
+    delta = session.rebuild({str(root / "content/e.md")})
+    assert {"sitemaps/1.xml", "sitemaps/2.xml"} <= {str(p) for p in delta.deletes}
+    assert read_tree(tmp_path / "out") == full_build(root, tmp_path / "full")

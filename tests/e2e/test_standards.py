@@ -411,6 +411,39 @@ def test_sitemap_validates_and_lists_every_canonical_page(built: BuiltSite) -> N
     assert f"Sitemap: {built.base_url}sitemap.xml" in robots
 
 
+def test_a_sitemap_past_the_url_limit_becomes_an_index_of_valid_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sitemaps.org allows 50,000 URLs per file; a big archive gets a sitemap index. The
+    limit is lowered here so that a small site crosses it."""
+    from chronicle_ssg import route
+    root = tmp_path / "site"
+    write_files(root, fixture_files())
+    whole = build_to_disk(root, tmp_path / "whole", use_cache=False, jobs=1)
+    single = lxml.etree.parse(str(whole / "sitemap.xml"))
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    expected = single.xpath("//s:url", namespaces=ns)
+    monkeypatch.setattr(route, "SITEMAP_LIMIT", len(expected) // 3)
+    split = build_to_disk(root, tmp_path / "split", use_cache=False, jobs=1)
+    index = lxml.etree.parse(str(split / "sitemap.xml"))
+    index_schema = lxml.etree.XMLSchema(lxml.etree.parse(str(SITEMAP_XSD.with_name("siteindex.xsd"))))
+    assert index_schema.validate(index), index_schema.error_log
+    base = "https://example.com/sub/site/"
+    parts = index.xpath("//s:sitemap/s:loc/text()", namespaces=ns)
+    count = -(-len(expected) // route.SITEMAP_LIMIT)
+    assert count >= 3 and parts == [f"{base}sitemaps/{n}.xml" for n in range(1, count + 1)]
+    schema = lxml.etree.XMLSchema(lxml.etree.parse(str(SITEMAP_XSD)))
+    urls = []
+    for loc in parts:
+        tree = lxml.etree.parse(str(split / loc.removeprefix(base)))
+        assert schema.validate(tree), schema.error_log
+        found = tree.xpath("//s:url", namespaces=ns)
+        assert 0 < len(found) <= route.SITEMAP_LIMIT
+        urls += [[text.strip() for text in url.itertext()] for url in found]
+    assert urls == [[text.strip() for text in url.itertext()] for url in expected]  # in order
+    lastmods = index.xpath("//s:sitemap/s:lastmod/text()", namespaces=ns)
+    assert len(lastmods) == len(parts) and all(RFC3339.match(s) for s in lastmods)
+
+
 # --- accessibility in a real browser ------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -86,6 +86,11 @@ def test_head_sends_headers_only(server: Running) -> None:
     assert int(headers["content-length"]) > 0
 
 
+def test_head_on_the_event_stream_answers_at_once(server: Running) -> None:
+    status, headers, body = fetch(server, EVENTS, method="HEAD")  # fetch times out if it streams
+    assert (status, headers["content-type"], body) == (200, "text/event-stream", b"")
+
+
 @pytest.mark.parametrize("path", ["/sub/no/such/page/", "/sub/missing.css", "/", "/index.html",
                                   "/2025/03/", "/subway/", "/sub2/"])
 def test_missing_pages_and_paths_outside_the_base_get_the_sites_404(
