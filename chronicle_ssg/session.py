@@ -1,10 +1,13 @@
 """A site kept in memory between rebuilds: serve and `build --watch` run on it.
 
-`rebuild()` re-reads only changed sources (the in-memory cache is keyed by file stamps),
-re-plans the site, and re-renders only routes whose signature changed; outputs that no
-route produces any more are deleted. The result is byte-identical to a full build of
-the same sources, which tests/e2e/test_incremental.py checks after random edit series.
-A failed rebuild raises and leaves the session (and output/) as it was.
+`rebuild()` re-reads only changed sources, re-plans the site from per-entry memos
+(build.SiteMemo: unchanged inputs are the very same objects, so reuse is checked by
+identity), and re-renders only routes whose signature changed; outputs that no route
+produces any more are deleted. Given the pages open in browsers, it renders those first
+and leaves the other stale pages pending for render_pending(). Once nothing is pending,
+output/ is byte-identical to a full build of the same sources, which
+tests/e2e/test_incremental.py checks after random edit series. A failed rebuild raises and
+leaves the session (and output/) as it was; a pending page that fails stays pending.
 """
 
 from __future__ import annotations
