@@ -158,18 +158,24 @@ class SiteSession:
         result = self.result
         if result is None or not names:
             return {}
-        routes = [result.signed.routes[name] for name in names]
+        writes = self._render_into(result, result.loaded, [result.signed.routes[n] for n in names],
+                                   result.signed.signatures)
+        self._manifest_due = True
+        return writes
+
+    def _render_into(self, result: BuildResult, loaded: LoadedSite, routes: list,
+                     plan: Mapping[str, str]) -> dict[PurePosixPath, bytes]:
+        """Render routes of an unchanged route set and update the tables of `result` in
+        place: the files on disk, their signatures (from `plan`) and what is pending."""
         collector = _Collector(result.files)
-        render_routes(result.renderer, result.loaded, routes, collector, 1, Stats())
+        render_routes(result.renderer, loaded, routes, collector, 1, Stats())
         self._write(collector.writes, frozenset())
         result.files.update(collector.files)
-        result.signatures.update((name, result.signed.signatures[name]) for name in names)
-        self.pending.difference_update(names)
-        self._manifest_due = True
+        result.signatures.update((name, plan[name]) for name in collector.files)
+        self.pending.difference_update(collector.files)
         return collector.writes
 
     def _fast_rebuild(self, changed: set[str], started: float) -> Delta | None:
-        from dataclasses import replace
         from chronicle_ssg.build import build_now
         from chronicle_ssg.incremental import full_content_index
         from chronicle_ssg.assemble import refresh_entry, replace_entry
@@ -232,12 +238,12 @@ class SiteSession:
         if previous is None:
             self.start()
             return Delta({}, frozenset(), len(self.loaded.routes), time.perf_counter() - started)
+        touched = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
+                   if Path(p).is_relative_to(self.site_root)}
         sources = updated_sources(previous.loaded.sources, self.site_root, changed) if changed else None
         discovered = (previous.loaded.config, sources) if sources is not None else None
-        reuse: tuple = ()  # content files only: the rest of the last site is taken over
-        if sources is not None:
-            reuse = (previous.loaded, {Path(p).relative_to(self.site_root).as_posix()
-                                       for p in changed or ()})
+        # content files only: the rest of the last site is taken over
+        reuse = (previous.loaded, touched) if sources is not None else ()
         loaded = load_site(self.site_root, self.options, Stats(), self.cache, discovered,
                            self._memo, *reuse)
         stamps = _stamps(loaded.sources.templates)
@@ -259,10 +265,8 @@ class SiteSession:
             self.template_stamps = stamps  # not before: a failed render must try them again
             return delta
         # serve: sign and render now only what browsers wait for, the rest after the reload
-        wanted = {Path(p).relative_to(self.site_root).as_posix() for p in changed or ()
-                  if Path(p).is_relative_to(self.site_root)}
         urgent = [r for r in loaded.routes if (out := str(r.output)) in first
-                  or out not in previous.files or (r.kind in ("entry", "page") and r.subject in wanted)]
+                  or out not in previous.files or (r.kind in ("entry", "page") and r.subject in touched)]
         facts = site_facts(loaded.site, loaded.routes, self._memo.routes.paths)
         plan = {str(r.output): route_signature(r, loaded.site, facts, renderer.template_digests.get(
             r.template, ""), config_digest) for r in urgent}
@@ -302,16 +306,11 @@ class SiteSession:
         signatures of `todo`, and the session's tables are updated in place."""
         previous = self.result
         assert previous is not None
-        collector = _Collector(previous.files)
-        render_routes(previous.renderer, loaded, todo, collector, 1, Stats())
-        self._write(collector.writes, frozenset())
+        writes = self._render_into(previous, loaded, todo, plan)
         signed.signatures.update(plan)
-        previous.signatures.update(plan)
-        previous.files.update(collector.files)
-        self.pending.difference_update(collector.files)
         self.result = BuildResult(loaded, None, previous.renderer, previous.signatures,
                                   previous.files, signed)
-        return self._written(collector.writes, frozenset(), len(todo), started)
+        return self._written(writes, frozenset(), len(todo), started)
 
     def _written(self, writes: dict[PurePosixPath, bytes], deletes: frozenset[PurePosixPath],
                  rendered: int, started: float) -> Delta:
