@@ -230,12 +230,17 @@ def _with_file(sources: SourceSet, kind: SourceKind, rel: PurePosixPath,
     """`sources` with the file at `rel` added, replaced, or (source None) removed."""
     name = "comments" if kind is SourceKind.COMMENTS else "content"
     files: tuple[SourceFile, ...] = getattr(sources, name)
-    at = bisect.bisect_left(files, rel.parts, key=_walk_key)
-    present = at < len(files) and files[at].rel.parts == rel.parts
+    at, present = _position(files, rel.parts)
     if source is None and not present:
         return sources
     files = files[:at] + ((source,) if source is not None else ()) + files[at + present:]
     return replace(sources, **{name: files})
+
+
+def _position(files: tuple[SourceFile, ...], parts: tuple[str, ...]) -> tuple[int, bool]:
+    """Where the file with these path parts is, or would go, and whether it is there."""
+    at = bisect.bisect_left(files, parts, key=_walk_key)
+    return at, at < len(files) and files[at].rel.parts == parts
 
 
 def _holds(files: tuple[SourceFile, ...], folder: PurePosixPath) -> bool:
@@ -246,6 +251,5 @@ def _holds(files: tuple[SourceFile, ...], folder: PurePosixPath) -> bool:
 
 def find_source(files: tuple[SourceFile, ...], rel: str) -> SourceFile | None:
     """The file at `rel` (relative to the site) in a walk-ordered tuple, by bisection."""
-    parts = PurePosixPath(rel).parts
-    at = bisect.bisect_left(files, parts, key=_walk_key)
-    return files[at] if at < len(files) and files[at].rel.parts == parts else None
+    at, present = _position(files, PurePosixPath(rel).parts)
+    return files[at] if present else None
