@@ -1,18 +1,22 @@
 """The commentary blocks: timestamped updates, attributed quotes, callouts, alerts.
 
-Syntax (markdown-it-container; an outer container uses more colons than an inner one):
+Syntax (Pandoc's fenced divs): a line of three or more colons with the block's kind and
+parameters opens a block; a line of colons alone closes the innermost open block,
+whatever the number of colons, so nested blocks may all use `:::`:
 
-    :::: update 2025-03-18 16:45
+    ::: update 2025-03-18 16:45
     ::: quote source="Press Office" url="https://..." date=2025-03-18 translated="from French"
     Quoted text.
     :::
     ::: note
     The author's comment.
     :::
-    ::::
+    :::
 
 Callouts: note, warning, background, correction [DATE]; an optional title may follow the
-kind. GitHub alerts (`> [!NOTE]`) become the same callouts.
+kind. GitHub alerts (`> [!NOTE]`) become the same callouts. Fences inside code are text;
+an unknown kind, an unclosed block, a stray closing fence and an update inside an update
+are errors (`FenceError`, located by markdown.py).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
-from mdit_py_plugins.container import container_plugin
 
 from chronicle_ssg.dates import DATE_HINT, parse_datetime
 from chronicle_ssg.errors import ContentError
@@ -40,10 +44,19 @@ CALLOUTS = {"note": "Note", "warning": "Warning", "background": "Background",
 #: GitHub alert names and the callout each becomes
 ALERTS = {"NOTE": "note", "TIP": "tip", "IMPORTANT": "important", "WARNING": "warning",
           "CAUTION": "caution"}
+#: the block kinds a `:::` fence may open, in the order the docs list them
+KINDS = ("update", "quote", "note", "warning", "background", "correction")
 QUOTE_PARAMS = {"source", "url", "date", "translated"}
 _PARAM_RE = re.compile(r'(\w+)=(?:"([^"]*)"|(\S+))')
 _SAFE_URL = re.compile(r"^(https?://|/|#|mailto:)", re.IGNORECASE)
 _ALERT_RE = re.compile(r"^\[!([A-Z]+)\][ \t]*(?:\n|$)")
+#: anything that looks like an alert marker at the start of a blockquote
+_ALERT_LIKE_RE = re.compile(r"^\[!([A-Za-z]+)\]")
+#: a fence: colons, then the kind and parameters of an opening fence (empty: closing)
+_FENCE_RE = re.compile(r"(:{3,})[ \t]*(.*?)[ \t]*$")
+_CODE_FENCE_RE = re.compile(r"(`{3,}|~{3,})(.*)$")
+#: list markers before a fence (`- ::: note`): the block then lives in the list item
+_LIST_MARKERS_RE = re.compile(r"(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +91,129 @@ class Correction:
     line: int
 
 
+class FenceError(Exception):
+    """A misplaced or unknown fence, found while parsing; markdown.py adds the file."""
+
+    def __init__(self, message: str, line: int, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.line, self.hint = message, line, hint  #: line: in the file
+
+
 def install(md: MarkdownIt) -> None:
-    """Register the containers and their renderers on a MarkdownIt instance."""
-    container_plugin(md, "update", render=_render_update)
-    container_plugin(md, "quote", render=_render_quote)
-    for kind in ("note", "warning", "background", "correction"):
-        container_plugin(md, kind, render=_render_callout)
+    """Register the fence rule and the renderers of every block kind on a MarkdownIt."""
+    # one rule for every kind, cheap on lines that do not start with ':'; a fence ends a
+    # paragraph, list or blockquote written right above it
+    md.block.ruler.before("fence", "commentary_block", _block_rule,
+                          {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    renderers = {"update": _render_update, "quote": _render_quote}
+    for kind in KINDS:
+        render = renderers.get(kind, _render_callout)
+        md.add_render_rule(f"container_{kind}_open", render)
+        md.add_render_rule(f"container_{kind}_close", render)
     md.add_render_rule("blockquote_open", _render_blockquote_open)
     md.add_render_rule("blockquote_close", _render_blockquote_close)
 
 
+def _block_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """`::: kind params` opens a block; it ends at the bare fence that closes it."""
+    fence = _fence_at(state, start)
+    if fence is None:
+        return False
+    if silent:
+        return True
+    markup, info = fence
+    line_in_file = state.env.get("body_line", 1) + start
+    if not info:
+        raise FenceError(f"closing fence {markup!r} has no open block to close", line_in_file,
+                         hint="delete this line, or open a block above it (::: note); each "
+                              "bare ':::' closes the innermost open block")
+    kind = info.split(None, 1)[0]
+    if kind not in KINDS:
+        raise FenceError(f"unknown block kind {kind!r}", line_in_file, hint=_kinds_hint(kind))
+    close = _closing_line(state, start, end, kind)
+    old_parent, old_line_max = state.parentType, state.lineMax
+    # the block's Markdown ends at its closing fence, even a paragraph or HTML block
+    state.parentType, state.lineMax = "container", close
+    token = state.push(f"container_{kind}_open", "div", 1)
+    token.markup, token.block, token.info, token.map = markup, True, info, [start, close]
+    state.md.block.tokenize(state, start + 1, close)
+    token = state.push(f"container_{kind}_close", "div", -1)
+    token.markup, token.block = _fence_at(state, close)[0], True  # type: ignore[index]
+    state.parentType, state.lineMax = old_parent, old_line_max
+    state.line = close + 1
+    return True
+
+
+def _kinds_hint(kind: str) -> str:
+    known = ", ".join(KINDS)
+    if kind.lower() in KINDS:
+        return f"kinds are lower case: write ::: {kind.lower()} (the kinds are {known})"
+    alerts = [name for name, callout in ALERTS.items() if callout not in KINDS]
+    names = [a.lower() for a in alerts]
+    return (f"the kinds are {known}; {', '.join(names[:-1])} and {names[-1]} exist only as "
+            f"GitHub alerts (> [!{alerts[0]}])")
+
+
+def _fence_at(state: StateBlock, line: int) -> tuple[str, str] | None:
+    """The colons and the kind with parameters of a fence line; None for any other line."""
+    first = state.bMarks[line] + state.tShift[line]
+    if state.src[first:first + 3] != ":::" or state.is_code_block(line):
+        return None
+    match = _FENCE_RE.match(state.src, first, state.eMarks[line])
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _closing_line(state: StateBlock, start: int, end: int, kind: str) -> int:
+    """The line of the bare fence closing the block opened at start: nested blocks count,
+    fences inside code do not, and an update met inside an update is an error."""
+    offset = state.env.get("body_line", 1)
+    depth, code_fence = 1, ""
+    for line in range(start + 1, end):
+        first, last = state.bMarks[line] + state.tShift[line], state.eMarks[line]
+        indent = state.sCount[line] - state.blkIndent
+        if first < last and indent < 0:
+            break  # the list item holding the block ends here
+        if indent >= 4:
+            continue  # indented code, or list content nested deeper (its own blocks)
+        text = state.src[first:last].rstrip()
+        if code_fence:
+            if text.startswith(code_fence) and not text.strip(code_fence[0]):
+                code_fence = ""
+            continue
+        markers = _LIST_MARKERS_RE.match(text)
+        if markers:
+            if indent + markers.end() >= 4:
+                continue
+            text = text[markers.end():]
+        code = _CODE_FENCE_RE.match(text)
+        if code:
+            if not (code.group(1)[0] == "`" and "`" in code.group(2)):
+                code_fence = code.group(1)
+            continue
+        fence = _FENCE_RE.match(text) if text.startswith(":::") else None
+        if fence is None:
+            continue
+        if not fence.group(2):
+            depth -= 1
+            if depth == 0:
+                return line
+        else:
+            depth += 1
+            if kind == "update" and fence.group(2).split(None, 1)[0] == "update":
+                raise FenceError(
+                    f"::: update inside the update of line {offset + start}, "
+                    "which is not closed", offset + line,
+                    hint=f"updates do not nest: close the update of line {offset + start} "
+                         "with a line ':::' before this one")
+    raise FenceError(f"::: {kind} is not closed", offset + start,
+                     hint=f"add a line ':::' where the {kind} ends (a ``` code block left open "
+                          "inside it hides the closing line too)")
+
+
 def _params(info: str) -> tuple[str, str]:
-    """Split `kind rest of line` from a container's info string."""
-    kind, _, rest = info.strip().partition(" ")
-    return kind, rest.strip()
+    """Split `kind rest of line` from a block's info string."""
+    kind, *rest = info.split(None, 1)
+    return kind, rest[0].strip() if rest else ""
 
 
 def open_block(token: Token, tokens: list[Token], index: int, walk: "_Walk") -> None:

@@ -84,8 +84,13 @@ def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: in
                     settings: MarkdownSettings, update_order: str | None = None,
                     entry_date: dt.datetime | None = None) -> RenderedBody:
     """Render an entry body; errors carry the file and the line in the file."""
-    env: dict = {"timezone": settings.timezone}  # blocks show update times in it
-    tokens = md.parse(text, env)
+    # blocks show update times in the timezone and locate fence errors from body_line
+    env: dict = {"timezone": settings.timezone, "body_line": body_line}
+    try:
+        tokens = md.parse(text, env)
+    except blocks.FenceError as error:
+        raise ContentError(error.message, SourceLocation(rel, error.line),
+                           hint=error.hint) from None
     walk = _Walk(rel, body_line, settings.timezone, entry_date)
     walk.run(tokens)
     order = update_order or settings.update_order
