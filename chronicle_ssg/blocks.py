@@ -54,6 +54,7 @@ _ALERT_RE = re.compile(r"^\[!([A-Z]+)\][ \t]*(?:\n|$)")
 _ALERT_LIKE_RE = re.compile(r"^\[!([A-Za-z]+)\]")
 #: a fence: colons, then the kind and parameters of an opening fence (empty: closing)
 _FENCE_RE = re.compile(r"(:{3,})[ \t]*(.*?)[ \t]*$")
+_TRANSLATED_RE = re.compile(r"translated\b", re.IGNORECASE)
 _CODE_FENCE_RE = re.compile(r"(`{3,}|~{3,})(.*)$")
 #: list markers before a fence (`- ::: note`): the block then lives in the list item
 _LIST_MARKERS_RE = re.compile(r"(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)+")
@@ -225,10 +226,11 @@ def open_block(token: Token, tokens: list[Token], index: int, walk: "_Walk") -> 
     elif kind == "quote":
         token.meta = {"quote": _make_quote(rest, token, walk)}
         walk.quotes.append(token.meta["quote"])
+    elif kind == "correction":
+        token.meta = {"kind": kind, "title": CALLOUTS[kind], "subtitle": rest}
+        _add_correction(token, rest, tokens, index, walk)
     else:
         token.meta = {"kind": kind, "title": rest or CALLOUTS[kind]}
-        if kind == "correction":
-            _add_correction(token, rest, tokens, index, walk)
 
 
 def _make_update(rest: str, tokens: list[Token], index: int, walk: "_Walk") -> Update:
@@ -287,7 +289,16 @@ def _make_quote(rest: str, token: Token, walk: "_Walk") -> Quote:
             raise ContentError(f"quote date: cannot parse {params['date']!r}",
                                walk.location(token), hint="use YYYY-MM-DD") from None
     anchor = walk.unique_id("quote-" + (slugify(source) or "source"))
-    return Quote(source, url, date, params.get("translated", ""), anchor, walk.line_of(token))
+    return Quote(source, url, date, _translation(params.get("translated", "")), anchor,
+                 walk.line_of(token))
+
+
+def _translation(value: str) -> str:
+    """A `translated` note: `true` is the bare word "translated", `false` no note."""
+    note = value.strip()
+    if note.lower() in ("true", "false"):
+        return "translated" if note.lower() == "true" else ""
+    return note
 
 
 def _add_correction(token: Token, rest: str, tokens: list[Token], index: int,
@@ -297,7 +308,7 @@ def _add_correction(token: Token, rest: str, tokens: list[Token], index: int,
         first = rest.split(" ", 1)[0]
         try:
             date = parse_datetime(first, walk.tz)
-            token.meta["title"] = rest[len(first):].strip() or CALLOUTS["correction"]
+            token.meta["subtitle"] = rest[len(first):].strip()
         except ValueError:
             date = None
     token.meta["date"] = date
@@ -311,10 +322,22 @@ def mark_alert(token: Token, tokens: list[Token], index: int, walk: "_Walk") -> 
     if index + 2 >= len(tokens) or tokens[index + 1].type != "paragraph_open":
         return
     inline = tokens[index + 2]
-    match = _ALERT_RE.match(inline.content)
-    if not match or match.group(1) not in ALERTS:
+    marker = _ALERT_LIKE_RE.match(inline.content)
+    if not marker:
         return
-    kind = ALERTS[match.group(1)]
+    known = ", ".join(f"[!{name}]" for name in ALERTS)
+    if marker.group(1) not in ALERTS:
+        upper = marker.group(1).upper()
+        message = (f"alert [!{marker.group(1)}] must be in capitals" if upper in ALERTS
+                   else f"unknown alert [!{marker.group(1)}]")
+        raise ContentError(message, walk.location(token),
+                           hint=f"the alerts are {known}, in capitals")
+    if not _ALERT_RE.match(inline.content):
+        raise ContentError(f"alert marker [!{marker.group(1)}] must be alone on its line",
+                           walk.location(token),
+                           hint=f"write the text on the next line: > [!{marker.group(1)}] "
+                                "then > text")
+    kind = ALERTS[marker.group(1)]
     token.meta = {"kind": kind, "title": CALLOUTS[kind]}
     children = inline.children or []
     # drop the marker text and the line break after it
@@ -336,14 +359,17 @@ def _close_of(tokens: list[Token], index: int) -> Token:
 
 
 def _aside_open(meta: dict[str, Any]) -> str:
-    kind, title = meta["kind"], meta["title"]
+    """A callout's title; a correction's own title follows "Correction" and its date."""
+    kind, title, subtitle = meta["kind"], meta["title"], meta.get("subtitle", "")
     anchor = f' id="{escape(meta["id"])}"' if meta.get("id") else ""
     when = ""
     if meta.get("date"):
         date = meta["date"]
         when = f' <time datetime="{date.date().isoformat()}">{date.strftime("%-d %B %Y")}</time>'
-    return (f'<aside class="callout callout-{kind}"{anchor} aria-label="{escape(title)}">\n'
-            f'<p class="callout-title">{escape(title)}{when}</p>\n')
+    label = f"{title}: {subtitle}" if subtitle else title
+    after = f": {escape(subtitle)}" if subtitle else ""
+    return (f'<aside class="callout callout-{kind}"{anchor} aria-label="{escape(label)}">\n'
+            f'<p class="callout-title">{escape(title)}{when}{after}</p>\n')
 
 
 def _render_callout(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -391,5 +417,7 @@ def _render_quote(self: Any, tokens: list[Token], idx: int, options: Any, env: A
                      f'{quote.date.strftime("%-d %B %Y")}</time>')
     caption = ", ".join(parts)
     if quote.translated:
-        caption += f' <span class="translated">(translated {escape(quote.translated.removeprefix("translated ").strip())})</span>'
+        note = quote.translated
+        note = note if _TRANSLATED_RE.match(note) else f"translated {note}"
+        caption += f' <span class="translated">({escape(note)})</span>'
     return f"</blockquote>\n<figcaption>— {caption}</figcaption>\n</figure>\n"

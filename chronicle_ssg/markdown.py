@@ -27,7 +27,7 @@ MORE_MARKER = "<!--more-->"
 RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "backlinks",
                           "related", "site-nav", "footnotes", "series", "entry-title"})
 #: bump when the HTML we produce changes, so cached renders are not reused
-MARKDOWN_VERSION = "2"
+MARKDOWN_VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)
