@@ -92,6 +92,10 @@ class Correction:
     line: int
 
 
+#: env key set while rendering a summary: listings show many, so it carries no ids
+SUMMARY = "summary"
+
+
 class FenceError(Exception):
     """A misplaced or unknown fence, found while parsing; markdown.py adds the file."""
 
@@ -358,10 +362,10 @@ def _close_of(tokens: list[Token], index: int) -> Token:
     return tokens[-1]
 
 
-def _aside_open(meta: dict[str, Any]) -> str:
+def _aside_open(meta: dict[str, Any], env: dict) -> str:
     """A callout's title; a correction's own title follows "Correction" and its date."""
     kind, title, subtitle = meta["kind"], meta["title"], meta.get("subtitle", "")
-    anchor = f' id="{escape(meta["id"])}"' if meta.get("id") else ""
+    anchor = f' id="{escape(meta["id"])}"' if meta.get("id") and not env.get(SUMMARY) else ""
     when = ""
     if meta.get("date"):
         date = meta["date"]
@@ -374,12 +378,12 @@ def _aside_open(meta: dict[str, Any]) -> str:
 
 def _render_callout(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    return _aside_open(token.meta) if token.nesting == 1 else "</aside>\n"
+    return _aside_open(token.meta, env) if token.nesting == 1 else "</aside>\n"
 
 
 def _render_blockquote_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    return _aside_open(token.meta) if token.meta.get("kind") else "<blockquote>\n"
+    return _aside_open(token.meta, env) if token.meta.get("kind") else "<blockquote>\n"
 
 
 def _render_blockquote_close(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -397,9 +401,12 @@ def _render_update(self: Any, tokens: list[Token], idx: int, options: Any, env: 
     when = update.time.astimezone(tz) if tz else update.time
     stamp = when.strftime("%-d %B %Y, %H:%M")
     zone = when.strftime("%Z")
-    return (f'<section class="update" id="{update.id}" aria-labelledby="{update.id}-time">\n'
-            f'<p class="update-time"><a href="#{update.id}" id="{update.id}-time">'
-            f'<time datetime="{update.time.isoformat()}">{escape(stamp)}'
+    if env.get(SUMMARY):
+        opening = f'<section class="update">\n<p class="update-time"><a href="#{update.id}">'
+    else:
+        opening = (f'<section class="update" id="{update.id}" aria-labelledby="{update.id}-time">\n'
+                   f'<p class="update-time"><a href="#{update.id}" id="{update.id}-time">')
+    return (f'{opening}<time datetime="{update.time.isoformat()}">{escape(stamp)}'
             f'{" " + escape(zone) if zone else ""}</time></a></p>\n')
 
 
@@ -408,7 +415,8 @@ def _render_quote(self: Any, tokens: list[Token], idx: int, options: Any, env: A
     quote: Quote = token.meta["quote"]
     if token.nesting == 1:
         cite = f' cite="{escape(quote.url)}"' if quote.url else ""
-        return f'<figure class="source-quote" id="{quote.id}">\n<blockquote{cite}>\n'
+        anchor = "" if env.get(SUMMARY) else f' id="{quote.id}"'
+        return f'<figure class="source-quote"{anchor}>\n<blockquote{cite}>\n'
     name = escape(quote.source)
     credit = f'<a href="{escape(quote.url)}">{name}</a>' if quote.url else name
     parts = [f"<cite>{credit}</cite>"]

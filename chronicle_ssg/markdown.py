@@ -26,6 +26,7 @@ MORE_MARKER = "<!--more-->"
 #: ids the theme uses on entry pages; body ids never take them
 RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "backlinks",
                           "related", "site-nav", "footnotes", "series", "entry-title"})
+_FOOTNOTE_REF_ID = re.compile(r' id="fnref[^"]*"')
 #: bump when the HTML we produce changes, so cached renders are not reused
 MARKDOWN_VERSION = "3"
 
@@ -77,7 +78,28 @@ def make_markdown() -> MarkdownIt:
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin).use(deflist_plugin)
     blocks.install(md)
+    _install_summary_rules(md)
     return md
+
+
+def _install_summary_rules(md: MarkdownIt) -> None:
+    """Headings and footnote references keep their ids in the body, not in a summary:
+    a listing shows many summaries, and two footnoted ones would both hold `fnref1`."""
+    footnote_ref = md.renderer.rules["footnote_ref"]
+
+    def render_heading_open(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        token = tokens[idx]
+        if env.get(blocks.SUMMARY):  # the inline content follows on the same line
+            bare = token.copy(attrs={k: v for k, v in token.attrs.items() if k != "id"})
+            return f"<{token.tag}{self.renderAttrs(bare)}>"
+        return self.renderToken(tokens, idx, options, env)
+
+    def render_footnote_ref(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        html = footnote_ref(tokens, idx, options, env)
+        return _FOOTNOTE_REF_ID.sub("", html, count=1) if env.get(blocks.SUMMARY) else html
+
+    md.add_render_rule("heading_open", render_heading_open)
+    md.add_render_rule("footnote_ref", render_footnote_ref)
 
 
 def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: int,
@@ -92,6 +114,7 @@ def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: in
         raise ContentError(error.message, SourceLocation(rel, error.line),
                            hint=error.hint) from None
     walk = _Walk(rel, body_line, settings.timezone, entry_date)
+    walk.ids.update(_footnote_ids(env))  # taken before any heading can claim `fn1`
     walk.run(tokens)
     order = update_order or settings.update_order
     html = _render_with_updates(md, tokens, env, walk.updates, order)
@@ -141,9 +164,6 @@ class _Walk:
                 blocks.mark_alert(token, tokens, index, self)
             elif kind.startswith("container_"):
                 self.container(token, tokens, index)
-            elif kind == "footnote_open":
-                number = token.meta.get("id", 0) + 1
-                self.ids.update((f"fn{number}", f"fnref{number}"))
 
     def heading(self, token: Token, inline: Token) -> None:
         text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
@@ -207,7 +227,19 @@ def _matching_close(tokens: list[Token], start: int) -> int:
     return len(tokens) - 1
 
 
+def _footnote_ids(env: dict) -> set[str]:
+    """The ids of the footnotes and of each reference to them (`fnref1:1` for a second)."""
+    ids = set()
+    for index, note in env.get("footnotes", {}).get("list", {}).items():
+        number = index + 1
+        ids.update((f"fn{number}", f"fnref{number}"))
+        ids.update(f"fnref{number}:{sub}" for sub in range(1, note.get("count", 0)))
+    return ids
+
+
 def _summary(md: MarkdownIt, tokens: list[Token], env: dict) -> tuple[str, bool]:
+    """The summary HTML, without ids: listing pages show many summaries side by side."""
+    env = {**env, blocks.SUMMARY: True}
     for index, token in enumerate(tokens):
         if token.type == "html_block" and token.content.strip() == MORE_MARKER:
             return md.renderer.render(tokens[:index], md.options, env).strip(), True
