@@ -313,6 +313,56 @@ def figure_html(src: str, alt: str = "", caption: str = "", link: str = "",
 
 # ---------------------------------------------------------------- Markdown helpers
 
+_HTML_BLOCK_START = re.compile(
+    r"^<(?:address|article|aside|blockquote|details|div|dl|fieldset|figcaption|figure|footer|"
+    r"form|h[1-6]|header|hr|iframe|li|main|menu|nav|ol|p|section|summary|table|ul)[\s/>]",
+    re.IGNORECASE)
+_PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL | re.IGNORECASE)
+
+
+def as_html_block(text: str) -> str:
+    """One CommonMark HTML block: no blank line inside (a blank line inside <pre> becomes an
+    entity-led line, which shows the same), starting with a block tag so nothing is read as
+    Markdown."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = _PRE.sub(lambda m: re.sub(r"\n(?=\n)", "\n&#10;", m.group(0)).replace("&#10;\n", "&#10;"), text)
+    text = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n", text)
+    if not _HTML_BLOCK_START.match(text):
+        text = f"<div>\n{text}\n</div>"
+    return text
+
+
+_ATTRIBUTE_LINE = re.compile(r"^[ \t]*\{:?[ \t]*(?:[.#][\w-]+|[\w-]+=|:?toc|::)[^}\n]*\}[ \t]*$\n?", re.MULTILINE)
+_INLINE_ATTRIBUTES = re.compile(r"(?<=[)\]*_`])\{:[ \t]*[^}\n]*\}")
+_TOC_LIST = re.compile(r"^[*-][ \t]+(?:TOC|Table of Contents)[ \t]*\n(?=[ \t]*\{:?[ \t]*:?toc)", re.MULTILINE)
+
+
+def drop_attribute_lines(body: str, where: str, first_line: int, report: Report) -> str:
+    """kramdown `{: .class}` / `{:toc}` and Hugo `{.class}` attribute lists style blocks for the
+    old theme; chronicle's theme does not know those classes, so they go (each one noted)."""
+    body = _TOC_LIST.sub("", body)
+    for pattern, label in ((_ATTRIBUTE_LINE, "attribute list"), (_INLINE_ATTRIBUTES, "inline attribute list")):
+        for match in pattern.finditer(body):
+            report.count("attribute lists removed")
+            report.note("changed", f"{where}:{line_of(body, match.start(), first_line)}",
+                        f"{label} {match.group(0).strip()} removed (styling for the old theme)")
+        body = pattern.sub("", body)
+    return body
+
+
+def report_kept(pattern: re.Pattern[str], body: str, where: str, first_line: int, report: Report,
+                what: str) -> None:
+    """Template syntax left in a body: it stays visible as text, and each place is listed."""
+    for match in pattern.finditer(body):
+        report.count(f"{what} kept as text")
+        snippet = " ".join(match.group(0).split())[:80]
+        report.note("kept", f"{where}:{line_of(body, match.start(), first_line)}",
+                    f"{what} {snippet} has no chronicle equivalent: kept as text")
+
+
+
 _HEADING_ID = re.compile(r"^(#{1,6}[ \t]+.*?)[ \t]*\{#([\w:.-]+)(?:[^}]*)\}[ \t]*$", re.MULTILINE)
 
 
@@ -492,14 +542,15 @@ def plan_site(site: ImportedSite, permalink: str, tz: dt.tzinfo) -> list[Planned
         taken_files.add(rel)
         planned.append((entry, rel, url))
     urls = {url: entry.where for entry, _, url in planned}
+    folded = {url.casefold(): where for url, where in urls.items()}
     result = []
     for entry, rel, url in planned:
-        aliases = []
+        aliases: list[str] = []
         for old in entry.old_urls:
-            alias = _alias(old, url, entry, urls, report)
+            alias = _alias(old, url, entry, urls, folded, report)
             if alias and alias not in aliases:
                 aliases.append(alias)
-                urls[alias] = entry.where
+                urls[alias] = folded[alias.casefold()] = entry.where
         result.append(Planned(entry, rel, url, tuple(aliases)))
     return result
 
@@ -514,7 +565,7 @@ def _safe_slug(entry: ImportedEntry, report: Report) -> str:
 
 
 def _alias(old: str, url: str, entry: ImportedEntry, urls: dict[str, str],
-           report: Report) -> str | None:
+           folded: dict[str, str], report: Report) -> str | None:
     if "?" in old:
         report.count("old URLs with a query (redirect map only)")
         return None
@@ -522,13 +573,18 @@ def _alias(old: str, url: str, entry: ImportedEntry, urls: dict[str, str],
     if path == url:
         report.count("old URLs kept as they were")
         return None
+    if path.casefold() == url.casefold():  # one file serves both on case-insensitive hosts
+        report.note("urls", entry.where, f"old URL {old} differs from the new one only by case: "
+                                         "no alias (it would collide); it is in the redirect maps")
+        return None
     problem = check_url_path(path) or _reserved(path)
     if problem:
         report.note("urls", entry.where, f"old URL {old} cannot be an alias: {problem}; it is in "
                                          "the redirect maps")
         return None
-    if path in urls:
-        report.note("urls", entry.where, f"old URL {old} is also the URL of {urls[path]}: "
+    clash = urls.get(path) or folded.get(path.casefold())
+    if clash:
+        report.note("urls", entry.where, f"old URL {old} is also the URL of {clash}: "
                                          "no alias written")
         return None
     report.count("old URLs answered by aliases")
@@ -784,3 +840,125 @@ def import_command(kind: str, source: Path, root: Path, into: bool, force: bool 
         return 1
     print(f"next: chronicle build --source {root}")
     return 0
+
+
+# ---------------------------------------------------------------- reading source files
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A Markdown source of the old site: front matter, body and where the body starts."""
+
+    rel: str
+    meta: dict[str, Any]
+    key_lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+def read_source_text(path: Path, rel: str, report: Report) -> SourceText | None:
+    """Decode, strip control characters and split YAML (`---`), TOML (`+++`) or JSON front
+    matter; a file that cannot be read is noted as skipped and None is returned."""
+    import json
+    import tomllib
+
+    from chronicle_ssg.errors import ChronicleError
+    from chronicle_ssg.parse import load_yaml
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report.note("skipped", rel, f"not valid UTF-8 (byte {exc.start})")
+        return None
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"), rel, report, first_line=1)
+    first = text.split("\n", 1)[0].rstrip()
+    fence = {"---": "---", "+++": "+++"}.get(first)
+    if fence is None and first.startswith("{"):
+        try:
+            meta, end = json.JSONDecoder().raw_decode(text)
+        except ValueError as exc:
+            report.note("skipped", f"{rel}:1", f"unreadable JSON front matter: {exc}")
+            return None
+        return SourceText(rel, meta, {}, text[end:].lstrip("\n"), text.count("\n", 0, end) + 2)
+    if fence is None:
+        report.note("skipped", f"{rel}:1", "no front matter: the old site did not publish it either")
+        return None
+    lines = text.split("\n")
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == fence or
+                  (fence == "---" and lines[i].rstrip() == "...")), None)
+    if close is None:
+        report.note("skipped", f"{rel}:1", f"front matter is never closed with {fence}")
+        return None
+    raw, body = "\n".join(lines[1:close]), "\n".join(lines[close + 1:])
+    try:
+        if fence == "+++":
+            meta, key_lines = tomllib.loads(raw), {}
+        else:
+            meta, key_lines = load_yaml(raw, PurePosixPath(rel), 2)
+    except tomllib.TOMLDecodeError as exc:
+        report.note("skipped", f"{rel}:1", f"invalid TOML front matter: {exc}")
+        return None
+    except ChronicleError as exc:
+        report.note("skipped", str(exc.location or rel), exc.message)
+        return None
+    if not isinstance(meta, dict):
+        report.note("skipped", f"{rel}:1", "front matter is not a mapping")
+        return None
+    meta = {str(k): clean_value(v, rel, report) for k, v in meta.items() if v is not None}
+    return SourceText(rel, meta, key_lines, body, close + 2)
+
+
+def where_key(source: SourceText, key: str) -> str:
+    line = source.key_lines.get(key)
+    return f"{source.rel}:{line}" if line else source.rel
+
+
+def date_of(source: SourceText, key: str, tz: dt.tzinfo, report: Report) -> dt.datetime | None:
+    """A front-matter date read leniently; an unreadable one is noted and gives None."""
+    value = source.meta.get(key)
+    if value is None or value == "":
+        return None
+    parsed = parse_loose_date(value, tz)
+    if parsed is None:
+        report.note("changed", where_key(source, key), f"{key} {value!r} is not a date: ignored "
+                    "(the date in the file name counts when there is one)")
+    return parsed
+
+
+def common_meta(source: SourceText, report: Report, author_names: dict[str, str] | None = None,
+                split_words: bool = False) -> dict[str, Any]:
+    """author, categories, tags, series from the keys Jekyll and Hugo share."""
+    meta: dict[str, Any] = {}
+    names = author_names or {}
+    authors = names_list(source.meta.get("authors")) + names_list(source.meta.get("author"))
+    if authors:
+        meta["author"] = list(dict.fromkeys(names.get(a, a) for a in authors))
+    for key, singular in (("categories", "category"), ("tags", "tag")):
+        values = []
+        for value in (source.meta.get(key), source.meta.get(singular)):
+            if isinstance(value, str) and split_words:  # Jekyll splits text on spaces
+                values += value.split()
+            else:
+                values += names_list(value)
+        if values:
+            meta[key] = list(dict.fromkeys(values))
+    series = names_list(source.meta.get("series"))
+    if series:
+        meta["series"] = series[0]
+        if len(series) > 1:
+            report.note("changed", where_key(source, "series"),
+                        f"several series {series}: chronicle allows one, kept '{series[0]}'")
+    return meta
+
+
+#: keys the importers read themselves; the rest of the front matter is kept as `extra`
+CONSUMED_KEYS = frozenset({"title", "date", "author", "authors", "categories", "category", "tags",
+                           "tag", "series", "summary", "description", "slug", "draft", "aliases",
+                           "published", "layout", "permalink", "redirect_from", "excerpt", "url",
+                           "lastmod", "updated", "publishDate", "publishdate", "type", "lang",
+                           "update_order", "excerpt_separator", "last_modified_at", "expiryDate"})
+
+
+def extra_meta(source: SourceText, report: Report) -> dict[str, Any]:
+    dropped = sorted(k for k in ("layout", "type") if k in source.meta)
+    for key in dropped:
+        report.count(f"front-matter '{key}' dropped")
+    return {k: v for k, v in source.meta.items() if k not in CONSUMED_KEYS}

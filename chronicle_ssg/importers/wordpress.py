@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from chronicle_ssg.errors import ContentError, SourceLocation
 from chronicle_ssg.importers.common import (
-    MORE_LINE, ImportedEntry, ImportedSite, ImportOptions, Report, embed_html, figure_html,
+    MORE_LINE, ImportedEntry, as_html_block, ImportedSite, ImportOptions, Report, embed_html, figure_html,
     format_date, media_html, plain_title, site_path, strip_controls,
 )
 from chronicle_ssg.slugs import slugify
@@ -461,27 +461,6 @@ def wpautop(text: str) -> str:
     text = text.replace("\u0000", "\n")
     text = re.sub(r'<pre data-kept="(\d+)"></pre>', lambda m: kept[int(m.group(1))], text)
     return text.strip()
-
-
-_HTML_BLOCK_START = re.compile(
-    r"^<(?:address|article|aside|blockquote|details|div|dl|fieldset|figcaption|figure|footer|"
-    r"form|h[1-6]|header|hr|iframe|li|main|menu|nav|ol|p|section|summary|table|ul)[\s/>]",
-    re.IGNORECASE)
-_PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL | re.IGNORECASE)
-
-
-def as_html_block(text: str) -> str:
-    """One CommonMark HTML block: no blank line inside (a blank line inside <pre> becomes an
-    entity-led line, which shows the same), starting with a block tag so nothing is read as
-    Markdown."""
-    text = text.strip()
-    if not text:
-        return ""
-    text = _PRE.sub(lambda m: re.sub(r"\n(?=\n)", "\n&#10;", m.group(0)).replace("&#10;\n", "&#10;"), text)
-    text = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n", text)
-    if not _HTML_BLOCK_START.match(text):
-        text = f"<div>\n{text}\n</div>"
-    return text
 
 
 # ---------------------------------------------------------------- comments
