@@ -591,13 +591,24 @@ def _alias(old: str, url: str, entry: ImportedEntry, urls: dict[str, str],
     return path
 
 
+def _key_variants(key: str) -> list[str]:
+    stem = re.sub(r"(/index|/_index)?(\.[\w-]+)?\.(md|markdown|html)$", "", key)
+    return [stem, stem.rsplit("/", 1)[-1], stem + "/"]
+
+
 def resolve_references(planned: list[Planned], report: Report) -> dict[str, str]:
     """Bodies after `chronicle-import:KEY` links became `entry:` references (or plain URLs to drafts)."""
-    by_key = {p.entry.key: p for p in planned}
+    by_key: dict[str, Planned] = {}
+    for variant in (0, 1):  # exact keys win over shorter spellings (`posts/x`, `x.md`, `x`)
+        for item in planned:
+            for name in (_key_variants(item.entry.key) if variant else [item.entry.key]):
+                by_key.setdefault(name, item)
     bodies = {}
     for item in planned:
         def replace(match: re.Match[str], item: Planned = item) -> str:
-            target = by_key.get(match.group(1))
+            name = unquote(match.group(1)).strip("/")
+            target = by_key.get(name) or by_key.get(_key_variants(name)[0]) or \
+                by_key.get(_key_variants(name)[1])
             fragment = match.group(2) or ""
             if target is None:
                 report.note("missing", item.entry.where, f"link to {match.group(1)}: no such entry "
@@ -954,7 +965,8 @@ CONSUMED_KEYS = frozenset({"title", "date", "author", "authors", "categories", "
                            "tag", "series", "summary", "description", "slug", "draft", "aliases",
                            "published", "layout", "permalink", "redirect_from", "excerpt", "url",
                            "lastmod", "updated", "publishDate", "publishdate", "type", "lang",
-                           "update_order", "excerpt_separator", "last_modified_at", "expiryDate"})
+                           "update_order", "excerpt_separator", "last_modified_at", "expiryDate",
+                           "expirydate"})
 
 
 def extra_meta(source: SourceText, report: Report) -> dict[str, Any]:
