@@ -299,7 +299,7 @@ def _old_urls(item: ET.Element, context: _Context, post_type: str, post_id: str,
     if link:
         urls.append(link)
     urls.append(f"/?p={post_id}" if post_type == "post" else f"/?page_id={post_id}")
-    if link and "?" not in link and "<!--nextpage-->" in body:
+    if link and "?" not in link and '<hr class="nextpage">' in body:
         pages = body.count('<hr class="nextpage">') + 1
         urls += [f"{link.rstrip('/')}/{n}/" for n in range(2, pages + 1)]
     return [u for i, u in enumerate(urls) if u not in urls[:i]]
