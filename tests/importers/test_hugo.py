@@ -61,7 +61,7 @@ def test_old_urls_answer(imported: Path) -> None:
         assert old in built, old
     report = report_of(imported)
     assert "content/en/posts/trip/index.md:18: shortcode {{< chart >}}" in report
-    assert "content/en/posts/notes.md:5: removed control character U+0007" in report
+    assert "content/en/posts/notes.md:7: removed control character U+0007" in report
     assert "content/en/posts/_index.md: a section's list page" in report
     assert "helper.md: Markdown file inside a page bundle" in report
     assert "permalink = \"/{year}/{month}/{slug}/\"" in report
