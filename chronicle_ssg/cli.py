@@ -68,6 +68,24 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--external", action="store_true", help="also fetch external links")
 
+    importer = commands.add_parser(
+        "import", help="import a WordPress export, a Jekyll blog or a Hugo site",
+        description="Write the entries, pages, comments and files of another blog as a chronicle "
+                    "site (or into one with --into), keep every old URL answering, and end with "
+                    "a report (also written to import-report.txt).")
+    importer.add_argument("format", choices=("wordpress", "jekyll", "hugo"))
+    importer.add_argument("path", type=Path, metavar="SOURCE",
+                          help="the WXR export file (wordpress) or the site folder (jekyll, hugo)")
+    target = importer.add_mutually_exclusive_group()
+    target.add_argument("--into", type=Path, metavar="SITE", help="add to this existing chronicle site")
+    target.add_argument("--output", "-o", type=Path, metavar="DIR", default=Path("imported-site"),
+                        help="write a new site here (default: imported-site)")
+    importer.add_argument("--force", action="store_true", help="replace files that exist and differ")
+    importer.add_argument("--keep-urls", action="store_true",
+                          help="set permalink to the old URL pattern instead of writing aliases")
+    importer.add_argument("--uploads", type=Path, metavar="DIR",
+                          help="wordpress: the wp-content/uploads folder, copied to static/")
+
     clean = commands.add_parser("clean", help="remove output/ and .chronicle-cache/")
     _site_args(clean, drafts=False)
     return parser
@@ -215,5 +233,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "list": cmd_list, "new": cmd_new, "serve": cmd_serve,
+def cmd_import(args: argparse.Namespace) -> int:
+    from chronicle_ssg.importers.common import import_command
+    return import_command(args.format, args.path, args.into or args.output, bool(args.into),
+                          force=args.force, keep_urls=args.keep_urls, uploads=args.uploads)
+
+
+COMMANDS = {"import": cmd_import, "build": cmd_build, "list": cmd_list, "new": cmd_new, "serve": cmd_serve,
             "check": cmd_check, "clean": cmd_clean}

@@ -15,8 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chronicle_ssg"
 ORDER = ["errors", "paths", "slugs", "dates", "config", "discover", "parse", "blocks",
          "markdown", "comments", "model", "assemble", "route", "contexts", "render", "write",
          "build"]
+#: tools above the pipeline: they may use any stage, and no stage may import them
+IMPORTERS = ["importers.common", "importers.wordpress", "importers.jekyll", "importers.hugo"]
 #: which third-party library each stage alone may import
-LIBRARY_OWNERS = {"yaml": {"parse"}, "frontmatter": {"parse"},
+LIBRARY_OWNERS = {"yaml": {"parse", "importers.common"}, "frontmatter": {"parse"},
                   "markdown_it": {"markdown", "blocks"}, "mdit_py_plugins": {"markdown", "blocks"},
                   "jinja2": {"render"}, "watchdog": {"watch"}}
 
@@ -45,7 +47,12 @@ def imports_in(source: str) -> list[tuple[str, int, bool]]:
 
 
 def imports_of(module: str) -> list[tuple[str, int, bool]]:
-    return imports_in((PACKAGE / f"{module}.py").read_text("utf-8"))
+    return imports_in((PACKAGE / f"{module.replace('.', '/')}.py").read_text("utf-8"))
+
+
+def all_modules() -> list[str]:
+    return [p.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
+            for p in sorted(PACKAGE.rglob("*.py")) if p.stem != "__init__"]
 
 
 def later_stages(module: str, source: str) -> list[tuple[str, int]]:
@@ -76,12 +83,12 @@ def test_backward_import_is_caught_even_inside_a_function() -> None:
 @pytest.mark.parametrize("library", sorted(LIBRARY_OWNERS))
 def test_each_library_is_imported_by_its_stage_only(library: str) -> None:
     offenders = []
-    for path in sorted(PACKAGE.glob("*.py")):
-        if path.stem in LIBRARY_OWNERS[library]:
+    for module in all_modules():
+        if module in LIBRARY_OWNERS[library]:
             continue
-        for name, line, _ in imports_of(path.stem):
+        for name, line, _ in imports_of(module):
             if name.split(".")[0] == library:
-                offenders.append(f"{path.name}:{line}")
+                offenders.append(f"{module}:{line}")
     assert not offenders, f"{library} imported outside {LIBRARY_OWNERS[library]}: {offenders}"
 
 
@@ -98,3 +105,21 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == ""
+
+
+def test_every_importer_module_is_classified() -> None:
+    found = [m for m in all_modules() if m.startswith("importers.")]
+    assert sorted(found) == sorted(IMPORTERS)
+
+
+@pytest.mark.parametrize("module", ORDER)
+def test_no_stage_imports_an_importer(module: str) -> None:
+    uses = [(name, line) for name, line, _ in imports_of(module)
+            if name.startswith("chronicle_ssg.importers")]
+    assert not uses, f"chronicle_ssg/{module}.py imports the importers: {uses}"
+
+
+def test_cli_imports_the_importers_lazily() -> None:
+    eager = [(name, line) for name, line, top in imports_of("cli")
+             if top and name.startswith("chronicle_ssg.importers")]
+    assert not eager
