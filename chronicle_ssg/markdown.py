@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from chronicle_ssg import blocks
+from chronicle_ssg import blocks, highlight
 from chronicle_ssg.errors import ContentError, SourceLocation
 from chronicle_ssg.slugs import slugify
 
@@ -28,7 +28,7 @@ RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "back
                           "related", "site-nav", "footnotes", "series", "entry-title"})
 _FOOTNOTE_REF_ID = re.compile(r' id="fnref[^"]*"')
 #: bump when the HTML we produce changes, so cached renders are not reused
-MARKDOWN_VERSION = "3"
+MARKDOWN_VERSION = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,16 @@ def make_markdown() -> MarkdownIt:
     md.use(footnote_plugin).use(deflist_plugin)
     blocks.install(md)
     _install_summary_rules(md)
+    plain_fence = md.renderer.rules["fence"]
+
+    def render_fence(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        code = tokens[idx].meta.get("code")
+        if code is None or (not code.line_numbers and not code.marked
+                            and (code.plain or highlight.lexer_for(code.language) is None)):
+            return plain_fence(tokens, idx, options, env)
+        return highlight.render_code(tokens[idx].content, code)
+
+    md.add_render_rule("fence", render_fence)
     return md
 
 
@@ -164,12 +174,24 @@ class _Walk:
                 blocks.mark_alert(token, tokens, index, self)
             elif kind.startswith("container_"):
                 self.container(token, tokens, index)
+            elif kind == "fence":
+                self.fence(token)
 
     def heading(self, token: Token, inline: Token) -> None:
         text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
         anchor = self.unique_id(slugify(text))
         token.attrSet("id", anchor)
         self.headings.append(Heading(int(token.tag[1]), anchor, text))
+
+    def fence(self, token: Token) -> None:
+        try:
+            options = highlight.parse_info(token.info)
+            highlight.check_marked(options, token.content)
+        except highlight.FenceOptionError as exc:
+            raise ContentError(str(exc), self.location(token),
+                               hint="write ```python linenos hl_lines=2,4-5 "
+                                    "(docs/content.md, code blocks)") from None
+        token.meta["code"] = options
 
     def links(self, inline: Token) -> None:
         for child in inline.children or ():
