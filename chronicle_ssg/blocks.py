@@ -49,6 +49,7 @@ KINDS = ("update", "quote", "note", "warning", "background", "correction")
 QUOTE_PARAMS = {"source", "url", "date", "translated"}
 _PARAM_RE = re.compile(r'(\w+)=(?:"([^"]*)"|(\S+))')
 _SAFE_URL = re.compile(r"^(https?://|/|#|mailto:)", re.IGNORECASE)
+_LOOKS_LIKE_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _ALERT_RE = re.compile(r"^\[!([A-Z]+)\][ \t]*(?:\n|$)")
 #: anything that looks like an alert marker at the start of a blockquote
 _ALERT_LIKE_RE = re.compile(r"^\[!([A-Za-z]+)\]")
@@ -244,8 +245,8 @@ def _make_update(rest: str, tokens: list[Token], index: int, walk: "_Walk") -> U
                            hint="write ::: update 2025-03-18 16:45")
     try:
         when = parse_datetime(rest, walk.tz)
-    except ValueError:
-        raise ContentError(f"update time: cannot parse {rest!r}", walk.location(token),
+    except ValueError as exc:
+        raise ContentError(f"update time: {_reason(exc, rest)}", walk.location(token),
                            hint=DATE_HINT) from None
     if walk.entry_date is not None and when < walk.entry_date:
         raise ContentError(
@@ -253,6 +254,12 @@ def _make_update(rest: str, tokens: list[Token], index: int, walk: "_Walk") -> U
             walk.location(token), hint="fix the update's time or the entry's date")
     base = "update-" + when.strftime("%Y-%m-%d-%H%M")
     return Update(when, walk.unique_id(base), _label(tokens, index), walk.line_of(token))
+
+
+def _reason(exc: ValueError, text: str) -> str:
+    """parse_datetime's reason, or "cannot parse" for what is no date at all."""
+    reason = str(exc)
+    return reason if "calendar" in reason else f"cannot parse {text!r}"
 
 
 def _label(tokens: list[Token], index: int, words: int = 12) -> str:
@@ -289,8 +296,8 @@ def _make_quote(rest: str, token: Token, walk: "_Walk") -> Quote:
     if "date" in params:
         try:
             date = parse_datetime(params["date"], walk.tz).date()
-        except ValueError:
-            raise ContentError(f"quote date: cannot parse {params['date']!r}",
+        except ValueError as exc:
+            raise ContentError(f"quote date: {_reason(exc, params['date'])}",
                                walk.location(token), hint="use YYYY-MM-DD") from None
     anchor = walk.unique_id("quote-" + (slugify(source) or "source"))
     return Quote(source, url, date, _translation(params.get("translated", "")), anchor,
@@ -313,7 +320,10 @@ def _add_correction(token: Token, rest: str, tokens: list[Token], index: int,
         try:
             date = parse_datetime(first, walk.tz)
             token.meta["subtitle"] = rest[len(first):].strip()
-        except ValueError:
+        except ValueError as exc:
+            if _LOOKS_LIKE_DATE.match(first):  # a date that is wrong, not a title
+                raise ContentError(f"correction date: {_reason(exc, first)}",
+                                   walk.location(token), hint=DATE_HINT) from None
             date = None
     token.meta["date"] = date
     anchor = walk.unique_id("correction-" + date.strftime("%Y-%m-%d") if date else "correction")

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-from chronicle_ssg.comments import Comment, build_thread
+from chronicle_ssg.comments import Comment, CommentFile, build_thread
 from chronicle_ssg.config import SiteConfig, load_config
 from chronicle_ssg.discover import (COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources,
                                     find_source)
 from chronicle_ssg.cache import BuildCache, cache_key, load_cache, save_cache
-from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, SourceLocation, raise_collected
+from chronicle_ssg.errors import (BuildFailed, ChronicleError, ChronicleWarning, ContentError,
+                                  SourceLocation, raise_collected)
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
 from chronicle_ssg.assemble import AssemblyMemo, assemble_site
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
@@ -116,23 +117,28 @@ def prepare_all(sources: Iterable[SourceFile], preparer: Preparer, errors: list[
 
 def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
                   errors: list[ChronicleError], cache: BuildCache | None = None,
+                  warnings: dict[str, tuple[ChronicleWarning, ...]] | None = None,
                   ) -> dict[str, tuple[Comment, ...]]:
-    """Comments keyed by the id of the entry they belong to (same name, .md)."""
+    """Comments keyed by the id of the entry they belong to (same name, .md); each
+    file's warnings go to `warnings` under the same key."""
     md = None
     cache = cache or BuildCache("")
     threads = {}
     for source in sources:
         entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
         try:
-            thread, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
-            if thread is None:
+            loaded, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
+            if loaded is None:
                 md = md or make_comment_markdown()
-                value, key_lines, _ = parse_data_file(raw, source.rel)
-                thread = build_thread(
-                    value, source.rel, lambda i, kl=key_lines: kl.get(f"comments.{i}", 1),
-                    config.tz, md.render)
-                cache.store(str(source.rel), source.stamp, raw, thread)
-            threads[entry_id] = thread
+                data = parse_data_file(raw, source.rel)
+                loaded = build_thread(data.value, source.rel, data.key_lines, config.tz,
+                                      md.render)
+                if data.warnings:
+                    loaded = CommentFile(loaded.comments, data.warnings + loaded.warnings)
+                cache.store(str(source.rel), source.stamp, raw, loaded)
+            threads[entry_id] = loaded.comments
+            if warnings is not None and loaded.warnings:
+                warnings[entry_id] = loaded.warnings
         except OSError as exc:
             errors.append(ContentError(f"cannot read: {exc.strerror}", SourceLocation(source.rel)))
         except ChronicleError as exc:
@@ -208,6 +214,17 @@ class LoadedSite:
     threads: dict[str, tuple[Comment, ...]]
     site: Site
     routes: tuple[Route, ...]
+    #: per entry id, the warnings of its comments file
+    comment_warnings: dict[str, tuple[ChronicleWarning, ...]] = field(default_factory=dict)
+
+    def warnings(self) -> list[ChronicleWarning]:
+        """What the build repaired or ignored, from every source, sorted by file and line."""
+        found = list(self.config.warnings)
+        for prepared in self.prepared.values():
+            found.extend(prepared.document.warnings)
+        for warnings in self.comment_warnings.values():
+            found.extend(warnings)
+        return sorted(found, key=ChronicleWarning.sort_key)
 
 
 def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None,
@@ -237,12 +254,14 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
         cache.sources.clear()
         cache.key = cache_key(preparer.settings.key())
         cache.dirty = True
+    comment_warnings: dict[str, tuple[ChronicleWarning, ...]] = {}
     if kept is not None and touched is not None:
-        prepared, threads = _carried_over(kept, sources, touched, preparer, errors, cache)
+        prepared, threads = _carried_over(kept, sources, touched, preparer, errors, cache,
+                                          comment_warnings)
     else:
         prepared = prepare_all(sources.content, preparer, errors, cache, options.jobs,
                                stats.progress)
-        threads = load_comments(sources.comments, config, errors, cache)
+        threads = load_comments(sources.comments, config, errors, cache, comment_warnings)
         if cache is not None:
             every = sources.content + sources.comments
             if len(cache.sources) > len(every):  # it holds every source now: more are stale
@@ -253,23 +272,29 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     site = model_site(config, prepared, threads, options, build_now(), errors, memo)
     stats.lap("model")
     routes = plan_routes(site, memo.routes)
-    check_static_conflicts(routes, [s.name for s in sources.static], memo.routes.folded)
+    check_static_conflicts(routes, [s.name for s in sources.static], memo.routes.folded,
+                           memo.routes.folders)
     stats.lap("route")
-    return LoadedSite(site_root, config, sources, prepared, threads, site, routes)
+    return LoadedSite(site_root, config, sources, prepared, threads, site, routes,
+                      comment_warnings)
 
 
 def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
                   preparer: Preparer, errors: list[ChronicleError], cache: BuildCache | None,
+                  comment_warnings: dict[str, tuple[ChronicleWarning, ...]],
                   ) -> tuple[dict[str, Prepared], dict[str, tuple[Comment, ...]]]:
     """`previous`'s prepared sources and comments, with the `touched` files read again
-    (or dropped, when they are no longer sources)."""
+    (or dropped, when they are no longer sources); comment warnings are carried over
+    into `comment_warnings` the same way."""
     prepared, threads = dict(previous.prepared), dict(previous.threads)
+    comment_warnings.update(previous.comment_warnings)
     content, comments = [], []
     for rel in sorted(touched):
         is_comments = rel.endswith(COMMENTS_SUFFIX)
         source = find_source(sources.comments if is_comments else sources.content, rel)
         if is_comments:
             threads.pop(rel[: -len(COMMENTS_SUFFIX)] + ".md", None)
+            comment_warnings.pop(rel[: -len(COMMENTS_SUFFIX)] + ".md", None)
         else:
             prepared.pop(rel, None)
         if source is not None:
@@ -277,7 +302,7 @@ def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
         elif cache is not None:
             cache.sources.pop(rel, None)
     prepared.update(prepare_all(content, preparer, errors, cache))
-    threads.update(load_comments(comments, preparer.config, errors, cache))
+    threads.update(load_comments(comments, preparer.config, errors, cache, comment_warnings))
     return prepared, threads
 
 

@@ -144,11 +144,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     finally:
         if stats.progress:
             stats.progress.finish()
+    warnings = result.loaded.warnings() if result.loaded is not None else []
+    for warning in warnings:  # printed even with --quiet: each is a problem in the sources
+        print(warning.format(), file=sys.stderr)
     if args.strict:
         from chronicle_ssg.check import check_output, format_problems
         problems = check_output(result.loaded, output)
         if problems:
             print(format_problems(problems), file=sys.stderr)
+        if warnings:
+            print(f"--strict: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} "
+                  "count as errors", file=sys.stderr)
+        if problems or warnings:
             return 1
     report = result.report
     if not args.quiet:

@@ -12,10 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chronicle_ssg.dates import load_timezone
-from chronicle_ssg.errors import ConfigError, SourceLocation, raise_collected
+from chronicle_ssg.errors import ChronicleWarning, ConfigError, SourceLocation, raise_collected
+from chronicle_ssg.text import FORBIDDEN, forbidden_warning, strip_forbidden
 
 CONFIG_NAME = "chronicle.toml"
 PERMALINK_FIELDS = {"year", "month", "day", "slug"}
+#: schemes a [[menu]] link may use; a URL without a scheme is a path on the site
+MENU_SCHEMES = {"http", "https", "mailto", "tel"}
+_SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,8 @@ class SiteConfig:
     theme_settings: dict[str, Any] = field(default_factory=dict)  #: passed to templates as-is
     #: computed: the file this came from (None for defaults)
     source: Path | None = None
+    #: computed: what was repaired while reading (characters removed from values)
+    warnings: tuple[ChronicleWarning, ...] = ()
 
     @property
     def tz(self) -> dt.tzinfo:
@@ -58,7 +64,8 @@ class SiteConfig:
 
     def digest(self) -> str:
         """A hash over every setting: a config change re-renders everything."""
-        text = repr([(f.name, getattr(self, f.name)) for f in fields(self) if f.name != "source"])
+        text = repr([(f.name, getattr(self, f.name)) for f in fields(self)
+                     if f.name not in ("source", "warnings")])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -96,6 +103,8 @@ def load_config(site_root: Path, overrides: dict[str, Any] | None = None) -> Sit
         raise_collected([ConfigError(f"invalid TOML: {exc}",
                                      SourceLocation(rel, int(line.group(1)) if line else None))])
     raw.update(overrides or {})
+    warnings: list[ChronicleWarning] = []
+    raw = {key: _without_forbidden(value, text, rel, key, warnings) for key, value in raw.items()}
     errors: list[ConfigError] = []
     values: dict[str, Any] = {}
     for key, value in raw.items():
@@ -116,7 +125,48 @@ def load_config(site_root: Path, overrides: dict[str, Any] | None = None) -> Sit
         values["menu"] = tuple((str(m["name"]), str(m["url"])) for m in values["menu"])
     if "base_url" in values and not values["base_url"].endswith("/"):
         values["base_url"] += "/"
-    return SiteConfig(**values, source=path)
+    return SiteConfig(**values, source=path, warnings=tuple(warnings))
+
+
+def _without_forbidden(value: Any, text: str, rel: PurePosixPath, key: str,
+                       warnings: list[ChronicleWarning]) -> Any:
+    """`value` with the characters HTML and XML forbid removed from every string in it
+    (TOML escapes such as "\\u0001" can write them), one warning per string."""
+    if isinstance(value, str) and FORBIDDEN.search(value):
+        cleaned, removed = strip_forbidden(value)
+        warnings.append(forbidden_warning(removed, SourceLocation(rel, _key_line(text, key)),
+                                          f" in the value of {key!r}"))
+        return cleaned
+    if isinstance(value, list):
+        return [_without_forbidden(item, text, rel, key, warnings) for item in value]
+    if isinstance(value, dict):
+        return {_without_forbidden(k, text, rel, key, warnings):
+                _without_forbidden(v, text, rel, key, warnings) for k, v in value.items()}
+    return value
+
+
+def _value_line(text: str, value: str) -> int | None:
+    """The first line holding `value` as written (for values inside tables and arrays)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if value in line:
+            return number
+    return None
+
+
+def _unsafe_menu_url(url: str) -> str | None:
+    """The scheme of a menu URL that is not a web, mail or phone link, else None.
+
+    Browsers ignore tabs and line breaks inside a URL and spaces and controls around
+    it, so `java\\tscript:` is `javascript:` to them: the scheme is read the same way.
+    """
+    cleaned = re.sub(r"[\t\n\r]", "", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08"
+                                                  "\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14"
+                                                  "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+                                                  "\x1e\x1f ")
+    match = _SCHEME_RE.match(cleaned)
+    if match and match.group(1).lower() not in MENU_SCHEMES:
+        return match.group(1).lower()
+    return None
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
@@ -155,4 +205,12 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
         if not isinstance(item, dict) or set(item) != {"name", "url"}:
             bad("menu", "each [[menu]] needs exactly 'name' and 'url'")
             break
+        scheme = _unsafe_menu_url(str(item["url"]))
+        if scheme:
+            line = _value_line(text, str(item["url"])) or _key_line(text, "menu")
+            errors.append(ConfigError(
+                f"[[menu]] url {str(item['url'])!r} uses the {scheme}: scheme, which a menu "
+                "link may not use", SourceLocation(rel, line),
+                "use a path on the site (/about/) or an http://, https://, mailto: or tel: "
+                "address"))
     return errors

@@ -13,13 +13,30 @@ _DATE_RE = re.compile(
 )
 
 DATE_HINT = "use YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DDTHH:MM:SS+01:00"
+#: a day inside datetime's range on either side: a time between these converts to any
+#: timezone (offsets are under a day) without OverflowError
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc) + dt.timedelta(days=1)
+_LATEST = dt.datetime.max.replace(tzinfo=dt.timezone.utc) - dt.timedelta(days=1)
 
 
 def parse_datetime(value: object, tz: dt.tzinfo) -> dt.datetime:
     """Turn a YAML date, datetime or string into an aware datetime; naive means `tz`.
 
-    Raises ValueError with a short reason when the value is not a date.
+    Raises ValueError with a short reason when the value is not a date, or is a date
+    so close to year 1 or 9999 that it cannot be shown in every timezone.
     """
+    when = _parse(value, tz)
+    try:
+        in_range = _EARLIEST <= when <= _LATEST
+    except OverflowError:  # a zone whose offset cannot be applied there
+        in_range = False
+    if not in_range:
+        raise ValueError(f"{value!s} is too close to the limits of the calendar "
+                         "(years 1 and 9999) to be shown in every timezone")
+    return when
+
+
+def _parse(value: object, tz: dt.tzinfo) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, dt.date):

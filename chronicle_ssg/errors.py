@@ -39,15 +39,7 @@ class ChronicleError(Exception):
 
     def format(self) -> str:
         """Render as `path:line: error: message` plus hint and source line."""
-        where = f"{self.location}: " if self.location else ""
-        lines = [f"{where}error: {self.message}"]
-        if self.context is not None:
-            lines.append(f"    {self.context}")
-            if self.location and self.location.column:
-                lines.append("    " + " " * (self.location.column - 1) + "^")
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
+        return _format(self.kind, self.message, self.location, self.hint, self.context)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready form for `check --format json` and the serve overlay."""
@@ -67,6 +59,40 @@ class ChronicleError(Exception):
 
     def __str__(self) -> str:
         return self.format()
+
+
+def _format(kind: str, message: str, location: SourceLocation | None, hint: str | None,
+            context: str | None = None) -> str:
+    where = f"{location}: " if location else ""
+    lines = [f"{where}{kind}: {message}"]
+    if context is not None:
+        lines.append(f"    {context}")
+        if location and location.column:
+            lines.append("    " + " " * (location.column - 1) + "^")
+    if hint:
+        lines.append(f"  hint: {hint}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ChronicleWarning:
+    """Input the build repaired or ignored: reported with its location, never raised.
+
+    A plain value (not an exception) so that it can be cached with the parsed source it
+    belongs to and reported again by every build that uses that source.
+    """
+
+    message: str
+    location: SourceLocation | None = None
+    hint: str | None = None
+
+    def format(self) -> str:
+        """Render as `path:line: warning: message` plus hint."""
+        return _format("warning", self.message, self.location, self.hint)
+
+    def sort_key(self) -> tuple[str, int, str]:
+        loc = self.location
+        return (str(loc.path) if loc else "", (loc.line or 0) if loc else 0, self.message)
 
 
 class ConfigError(ChronicleError):

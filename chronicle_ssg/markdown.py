@@ -148,6 +148,7 @@ class _Walk:
         self.quotes: list[blocks.Quote] = []
         self.corrections: list[blocks.Correction] = []
         self.ids: set[str] = set(RESERVED_IDS)
+        self.next_number: dict[str, int] = {}  #: per base id: where unique_id resumes
         self.open_blocks: list[Token] = []
 
     def line_of(self, token: Token) -> int:
@@ -157,9 +158,16 @@ class _Walk:
         return SourceLocation(self.rel, self.line_of(token))
 
     def unique_id(self, base: str) -> str:
-        candidate, number = base or "section", 2
+        """`base`, else `base-2`, `base-3`... the first that is free.
+
+        Ids are never given back, so every number below the last one handed out for a
+        base is still taken: the search resumes there, which keeps a thousand updates
+        stamped with the same minute linear instead of quadratic.
+        """
+        candidate, number = base or "section", self.next_number.get(base, 2)
         while candidate in self.ids:
             candidate, number = f"{base}-{number}", number + 1
+        self.next_number[base] = number
         self.ids.add(candidate)
         return candidate
 

@@ -231,7 +231,7 @@ def _slug_and_date(rel: PurePosixPath, tz: dt.tzinfo) -> tuple[str, dt.datetime 
         return slugify(rel.stem), None
     year, month, day, rest = match.groups()
     try:
-        return slugify(rest), dt.datetime(int(year), int(month), int(day), tzinfo=tz)
+        return slugify(rest), parse_datetime(f"{year}-{month}-{day}", tz)
     except ValueError:
         return slugify(rest), None
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
 
-from chronicle_ssg.errors import ContentError, FrontMatterError, SourceLocation
+from chronicle_ssg.errors import ChronicleWarning, ContentError, FrontMatterError, SourceLocation
+from chronicle_ssg.text import FORBIDDEN, forbidden_warning, strip_forbidden
 
 try:  # libyaml is several times faster; both are safe loaders
     _Loader: type = yaml.CSafeLoader
@@ -18,7 +18,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_LINE_WARNINGS = 10  #: per file; a file full of them gets one more that counts the rest
 MAX_YAML_NODES = 500_000
 
 
@@ -33,10 +33,26 @@ class Document:
     body_line: int  #: 1-based line where the body starts
     digest: str  #: sha256 of the raw bytes: the cache key
     lines: tuple[str, ...] = field(default=(), repr=False)  #: source lines for error context
+    #: what the parser repaired (characters removed), reported by every build using it
+    warnings: tuple[ChronicleWarning, ...] = ()
 
 
-def decode_source(raw: bytes, rel: PurePosixPath) -> str:
-    """UTF-8 (a BOM is dropped), CRLF and CR become LF; anything else is an error."""
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """A loaded YAML data file (comments) with the lines of its keys."""
+
+    value: Any
+    #: 1-based lines: "key", list items "key.0", and keys of mappings in lists "key.0.sub"
+    key_lines: dict[str, int]
+    warnings: tuple[ChronicleWarning, ...] = ()
+
+
+def decode_source(raw: bytes, rel: PurePosixPath) -> tuple[str, tuple[ChronicleWarning, ...]]:
+    """UTF-8 (a BOM is dropped), CRLF and CR become LF, forbidden characters are removed.
+
+    Returns the text and a warning per line that lost characters. Anything that is not
+    UTF-8 is an error.
+    """
     if len(raw) > MAX_SOURCE_BYTES:
         raise ContentError(f"file is larger than {MAX_SOURCE_BYTES // 2**20} MB",
                            SourceLocation(rel), hint="split it into several entries")
@@ -49,16 +65,28 @@ def decode_source(raw: bytes, rel: PurePosixPath) -> str:
         raise ContentError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
                            SourceLocation(rel, line),
                            hint="save the file as UTF-8 in your editor") from None
-    bad = _CONTROL.search(text)
-    if bad:  # XML (feeds, sitemap) cannot carry them, and no editor means to write them
-        line = text[:bad.start()].count("\n") + 1
-        raise ContentError(f"file contains the control character U+{ord(bad.group()):04X}",
-                           SourceLocation(rel, line),
-                           hint="remove it; it is invisible in most editors") from None
-    if "\x00" in text:
-        raise ContentError("file contains NUL bytes", SourceLocation(rel, text[:text.index("\x00")].count("\n") + 1),
-                           hint="is this a binary file? only Markdown belongs in content/")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return strip_forbidden_lines(text, rel)
+
+
+def strip_forbidden_lines(text: str, rel: PurePosixPath,
+                          first_line: int = 1) -> tuple[str, tuple[ChronicleWarning, ...]]:
+    """strip_forbidden() line by line, with one warning per line that lost characters
+    (at most MAX_LINE_WARNINGS, then one that counts the rest)."""
+    if not FORBIDDEN.search(text):
+        return text, ()
+    warnings: list[ChronicleWarning] = []
+    lines = text.split("\n")
+    dirty = [number for number, line in enumerate(lines) if FORBIDDEN.search(line)]
+    for number in dirty:
+        lines[number], removed = strip_forbidden(lines[number])
+        if len(warnings) < MAX_LINE_WARNINGS:
+            warnings.append(forbidden_warning(removed, SourceLocation(rel, first_line + number)))
+    if len(dirty) > MAX_LINE_WARNINGS:
+        warnings.append(ChronicleWarning(
+            f"{len(dirty) - MAX_LINE_WARNINGS} more lines had such characters removed",
+            SourceLocation(rel, first_line + dirty[MAX_LINE_WARNINGS])))
+    return "\n".join(lines), tuple(warnings)
 
 
 def split_front_matter(text: str, rel: PurePosixPath) -> tuple[str, int, str, int]:
@@ -81,18 +109,20 @@ def split_front_matter(text: str, rel: PurePosixPath) -> tuple[str, int, str, in
                        SourceLocation(rel, 1), hint="add a line '---' after the last key")
 
 
-def load_yaml(text: str, rel: PurePosixPath, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+def load_yaml(text: str, rel: PurePosixPath, first_line: int = 1,
+              warnings: list[ChronicleWarning] | None = None) -> tuple[Any, dict[str, int]]:
     """Safe-load YAML; return the value and the line of each top-level key.
 
     Python object tags are refused by the safe loader; aliases are refused outright so
-    that an alias bomb cannot blow up memory.
+    that an alias bomb cannot blow up memory. Forbidden characters written as escapes
+    ("\\x01", "\\uFFFE") are removed, with a warning added to `warnings`.
     """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return {}, {}
-        _check_nodes(node, rel, first_line)
+        _check_nodes(node, rel, first_line, warnings if warnings is not None else [])
         value = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -115,6 +145,10 @@ def load_yaml(text: str, rel: PurePosixPath, first_line: int = 1) -> tuple[Any, 
             if isinstance(value_node, yaml.SequenceNode):  # list items: "key.0", "key.1"...
                 for number, item in enumerate(value_node.value):
                     key_lines[f"{key_node.value}.{number}"] = first_line + item.start_mark.line
+                    if isinstance(item, yaml.MappingNode):  # records: "comments.0.author"
+                        for sub_key, _ in item.value:
+                            key_lines[f"{key_node.value}.{number}.{sub_key.value}"] = \
+                                first_line + sub_key.start_mark.line
     return value, key_lines
 
 
@@ -144,8 +178,10 @@ def _yaml_hint(problem: str) -> str | None:
     return None
 
 
-def _check_nodes(root: yaml.Node, rel: PurePosixPath, first_line: int) -> None:
-    """Refuse aliases and oversized documents before constructing any value.
+def _check_nodes(root: yaml.Node, rel: PurePosixPath, first_line: int,
+                 warnings: list[ChronicleWarning]) -> None:
+    """Refuse aliases and oversized documents before constructing any value; remove
+    forbidden characters from scalars (the node is changed in place).
 
     An alias is the very node its anchor made, so its own mark points at the anchor; the
     line reported is that of the key (or list) that uses it, which is what the author wrote.
@@ -161,10 +197,10 @@ def _check_nodes(root: yaml.Node, rel: PurePosixPath, first_line: int) -> None:
         seen.add(id(node))
         if len(seen) > MAX_YAML_NODES:
             raise FrontMatterError("front matter is too large", SourceLocation(rel, first_line))
-        if isinstance(node, yaml.ScalarNode) and _CONTROL.search(node.value):
-            raise FrontMatterError("a value holds a control character (such as \\b or \\x1b)",
-                                   SourceLocation(rel, first_line + node.start_mark.line),
-                                   hint="remove it: pages and feeds cannot carry it")
+        if isinstance(node, yaml.ScalarNode) and FORBIDDEN.search(node.value):
+            node.value, removed = strip_forbidden(node.value)
+            warnings.append(forbidden_warning(
+                removed, SourceLocation(rel, first_line + node.start_mark.line)))
         # children are pushed in reverse so they are visited in document order: the
         # anchor is met first and the alias second
         if isinstance(node, yaml.MappingNode):
@@ -174,19 +210,21 @@ def _check_nodes(root: yaml.Node, rel: PurePosixPath, first_line: int) -> None:
             stack.extend((item, node.start_mark.line) for item in reversed(node.value))
 
 
-def parse_data_file(raw: bytes, rel: PurePosixPath) -> tuple[Any, dict[str, int], str]:
-    """Load a YAML data file (comments); returns value, key lines and the raw digest."""
-    digest = hashlib.sha256(raw).hexdigest()
-    value, key_lines = load_yaml(decode_source(raw, rel), rel)
-    return value, key_lines, digest
+def parse_data_file(raw: bytes, rel: PurePosixPath) -> DataFile:
+    """Load a YAML data file (comments) with the lines of its keys."""
+    text, decoded = decode_source(raw, rel)
+    warnings = list(decoded)
+    value, key_lines = load_yaml(text, rel, 1, warnings)
+    return DataFile(value, key_lines, tuple(warnings))
 
 
 def parse_document(raw: bytes, rel: PurePosixPath) -> Document:
     """Decode a Markdown source and split it into front matter and body."""
     digest = hashlib.sha256(raw).hexdigest()
-    text = decode_source(raw, rel)
+    text, decoded = decode_source(raw, rel)
+    warnings = list(decoded)
     yaml_text, yaml_line, body, body_line = split_front_matter(text, rel)
-    meta, key_lines = load_yaml(yaml_text, rel, yaml_line)
+    meta, key_lines = load_yaml(yaml_text, rel, yaml_line, warnings)
     if not isinstance(meta, dict):
         raise FrontMatterError("front matter must be a mapping of keys to values",
                                SourceLocation(rel, yaml_line),
@@ -196,4 +234,4 @@ def parse_document(raw: bytes, rel: PurePosixPath) -> Document:
         raise FrontMatterError(f"front-matter key {bad_keys[0]!r} is not a string",
                                SourceLocation(rel, yaml_line))
     return Document(rel, meta, key_lines, body, body_line, digest,
-                    tuple(yaml_text.split("\n")))
+                    tuple(yaml_text.split("\n")), tuple(warnings))

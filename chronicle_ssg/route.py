@@ -97,6 +97,9 @@ class RouteMemo:
     used: set[object] = field(default_factory=set)
     folded: dict[str, str] | None = None  #: case-folded output -> output, of the last plan
     outputs: frozenset[str] | None = None  #: the outputs of the last plan
+    #: case-folded folders the last plan's outputs lie in (and perhaps some that went
+    #: away: a new output found here is checked in full, never refused on this alone)
+    folders: set[str] | None = None
     paths: str | None = None  #: paths_digest() of the last plan
 
     def keep(self, table: dict, name: object, key: tuple[object, ...], make: Any) -> list[Route]:
@@ -294,17 +297,28 @@ def _check_outputs(routes: list[Route], outputs: list[str], memo: RouteMemo) -> 
         if not fresh and not gone:
             return True
         kept = {k: v for k, v in memo.folded.items() if v in current} if gone else dict(memo.folded)
+        folders = memo.folders if memo.folders is not None else set()
         for output in sorted(fresh):
-            if output.casefold() in kept:
+            folded = output.casefold()
+            parents = folders_of(folded)
+            if folded in kept or folded in folders or any(p in kept for p in parents):
                 break
-            kept[output.casefold()] = output
+            kept[folded] = output
+            folders.update(parents)
         else:
-            memo.folded, memo.outputs = kept, frozenset(current)
+            memo.folded, memo.outputs, memo.folders = kept, frozenset(current), folders
             return False
     check_conflicts(routes)
     memo.folded = {output.casefold(): output for output in outputs}
     memo.outputs = frozenset(current)
+    memo.folders = {folder for output in memo.folded for folder in folders_of(output)}
     return False
+
+
+def folders_of(output: str) -> list[str]:
+    """The folders an output file lies in: `a/b/index.html` -> [`a`, `a/b`]."""
+    parts = output.split("/")[:-1]
+    return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
 
 
 def check_conflicts(routes: Iterable[Route]) -> None:
@@ -324,7 +338,30 @@ def check_conflicts(routes: Iterable[Route]) -> None:
                    f"({', '.join(sorted({r.path for r in clashing}))}): ")
         errors.append(RouteConflict(message + "; ".join(sources), location,
                                     hint="change a slug, title or alias so each URL is unique"))
+    errors += _file_folder_conflicts({output: clashing[0] for output, clashing in by_output.items()})
     raise_collected(errors)
+
+
+def _file_folder_conflicts(files: Mapping[str, Route]) -> list[ChronicleError]:
+    """Outputs that lie in a folder another route writes as a file (/x.html and
+    /x.html/y/): one of them cannot be written. One error per such file."""
+    errors: list[ChronicleError] = []
+    reported: set[str] = set()
+    for output in sorted(files):
+        for folder in folders_of(output):
+            owner = files.get(folder)
+            if owner is None or folder in reported:
+                continue
+            reported.add(folder)
+            inner = files[output]
+            location = next((SourceLocation(PurePosixPath(r.subject)) for r in (owner, inner)
+                             if r.kind in ("entry", "page", "alias")), None)
+            errors.append(RouteConflict(
+                f"{owner.path} is written as a file, but {inner.path} needs a folder at the "
+                f"same path: {_describe(owner)}; {_describe(inner)}", location,
+                hint="a URL cannot be both a page and a folder: change one of the aliases, "
+                     "slugs or the permalink (end page URLs with /)"))
+    return errors
 
 
 def _describe(route: Route) -> str:
@@ -336,21 +373,40 @@ def _describe(route: Route) -> str:
 
 
 def check_static_conflicts(routes: Iterable[Route], static_names: Iterable[str],
-                           folded: Mapping[str, str] | None = None) -> None:
-    """A static file at a path the build writes would be silently replaced: refuse it.
+                           folded: Mapping[str, str] | None = None,
+                           folders: set[str] | None = None) -> None:
+    """A static file at a path the build writes would be silently replaced, and one
+    where the build needs a folder (or in a folder the build writes as a file) cannot
+    be written: refuse both.
 
-    `folded` (case-folded output -> output, from RouteMemo) saves folding every route.
+    `folded` and `folders` (from RouteMemo) save folding every route.
     """
-    if folded is not None and not any(name.casefold() in folded for name in static_names):
+    names = sorted(static_names)
+    if folded is not None and folders is not None and not any(
+            name.casefold() in folded or name.casefold() in folders
+            or any(p in folded for p in folders_of(name.casefold())) for name in names):
         return
     written = {str(r.output).casefold(): r for r in routes}
+    inside = {folder: route for output, route in written.items() for folder in folders_of(output)}
     errors: list[ChronicleError] = []
-    for name in sorted(static_names):
+    hint = ("rename or move the static file; generated pages cannot be overridden by static "
+            "files (override the template instead)")
+    for name in names:
+        where = SourceLocation(PurePosixPath("static") / name)
         route = written.get(name.casefold())
         if route is not None:
             errors.append(RouteConflict(
                 f"static file {name} is at the same path as the {route.kind} page {route.path}",
-                SourceLocation(PurePosixPath("static") / name),
-                hint="rename or move the static file; generated pages cannot be overridden "
-                     "by static files (override the template instead)"))
+                where, hint=hint))
+        elif name.casefold() in inside:
+            route = inside[name.casefold()]
+            errors.append(RouteConflict(
+                f"static file {name} is where the {route.kind} page {route.path} needs a "
+                f"folder ({_describe(route)})", where, hint=hint))
+        else:
+            owner = next((written[p] for p in folders_of(name.casefold()) if p in written), None)
+            if owner is not None:
+                errors.append(RouteConflict(
+                    f"static file {name} lies in a folder that the {owner.kind} page "
+                    f"{owner.path} is written as a file ({_describe(owner)})", where, hint=hint))
     raise_collected(errors)

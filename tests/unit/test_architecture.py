@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "chronicle_ssg"
 
 #: earlier stages first; a module may import only modules before it in this list
-ORDER = ["errors", "paths", "slugs", "dates", "config", "discover", "parse", "blocks",
+ORDER = ["errors", "text", "paths", "slugs", "dates", "config", "discover", "parse", "blocks",
          "highlight", "markdown", "comments", "model", "assemble", "route", "contexts", "render", "write",
          "build"]
 #: tools above the pipeline: they may use any stage, and no stage may import them
