@@ -132,6 +132,7 @@ class SourceIndex:
         self.loaded = loaded
         self._texts: dict[str, list[str]] = {}
         self.templates = {self.display(s.path): s.path for s in loaded.sources.templates}
+        self.comment_files = {str(s.rel) for s in loaded.sources.comments}
 
     def display(self, path: Path) -> str:
         """A path as users see it: relative to the site root when inside it."""
@@ -160,7 +161,7 @@ class SourceIndex:
     def locate(self, route: Route | None, url: str) -> tuple[str, int | None]:
         """Where a URL seen on a route's page was written: its sources, else its template."""
         needles = link_needles(url, self.loaded.config.base_path)
-        found = self.find(route_sources(route) if route else (), needles)
+        found = self.find(self.sources_of(route) if route else (), needles)
         found = (found or self.find(sorted(self.templates), needles)
                  or self.find(["chronicle.toml"], needles))  # menu links live in the config
         if found:
@@ -168,6 +169,16 @@ class SourceIndex:
         if route is not None and route.kind in ("entry", "page"):
             return route.subject, None
         return self.template_of(route), None
+
+    def sources_of(self, route: Route) -> list[str]:
+        """route_sources(), with an entry's comments file right after the entry: a link
+        in a comment is reported at the comments file's line."""
+        from chronicle_ssg.discover import COMMENTS_SUFFIX
+        sources = route_sources(route)
+        comments = route.subject.removesuffix(".md") + COMMENTS_SUFFIX
+        if route.kind == "entry" and comments in self.comment_files:
+            sources.insert(1, comments)
+        return sources
 
     def template_of(self, route: Route | None) -> str:
         name = route.template if route else ""

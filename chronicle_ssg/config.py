@@ -153,6 +153,17 @@ def _value_line(text: str, value: str) -> int | None:
     return None
 
 
+def _menu_url_line(text: str, number: int) -> int | None:
+    """The line of `url =` in the `number`-th [[menu]] table (0-based)."""
+    tables = -1
+    for line_number, line in enumerate(text.splitlines(), 1):
+        if re.match(r"\s*\[\[\s*menu\s*\]\]", line):
+            tables += 1
+        elif tables == number and re.match(r"\s*\"?url\"?\s*=", line):
+            return line_number
+    return None
+
+
 def _unsafe_menu_url(url: str) -> str | None:
     """The scheme of a menu URL that is not a web, mail or phone link, else None.
 
@@ -201,13 +212,14 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
             bad(key, f"{key!r} must be at least 1")
     if values.get("update_order", "newest") not in ("newest", "oldest"):
         bad("update_order", "'update_order' must be 'newest' or 'oldest'")
-    for item in values.get("menu", []):
+    for number, item in enumerate(values.get("menu", [])):
         if not isinstance(item, dict) or set(item) != {"name", "url"}:
             bad("menu", "each [[menu]] needs exactly 'name' and 'url'")
             break
         scheme = _unsafe_menu_url(str(item["url"]))
         if scheme:
-            line = _value_line(text, str(item["url"])) or _key_line(text, "menu")
+            line = (_value_line(text, str(item["url"])) or _menu_url_line(text, number)
+                    or _key_line(text, "menu"))
             errors.append(ConfigError(
                 f"[[menu]] url {str(item['url'])!r} uses the {scheme}: scheme, which a menu "
                 "link may not use", SourceLocation(rel, line),
