@@ -74,3 +74,31 @@ def test_missing_config_file_is_an_error_with_a_hint(tmp_path: Path) -> None:
 
 def test_digest_changes_with_any_setting(tmp_path: Path) -> None:
     assert load(tmp_path, 'title = "A"\n').digest() != load(tmp_path, 'title = "B"\n').digest()
+
+
+@pytest.mark.parametrize("url", ["/about/", "about/", "https://x.example/", "mailto:a@x.example",
+                                 "tel:+100", "#top", "?q=1"])
+def test_menu_accepts_site_paths_and_web_mail_phone_links(tmp_path: Path, url: str) -> None:
+    config = load(tmp_path, f'[[menu]]\nname = "A"\nurl = "{url}"\n')
+    assert config.menu == (("A", url),)
+
+
+@pytest.mark.parametrize(("url", "scheme"), [
+    ("javascript:alert(1)", "javascript"), ("JAVASCRIPT:x", "javascript"),
+    ("\\u0001 javascript:x", "javascript"), ("java\\nscript:x", "javascript"),
+    ("data:text/html,x", "data"), ("vbscript:x", "vbscript"), ("file:///etc/passwd", "file")])
+def test_menu_refuses_other_schemes_with_the_line(tmp_path: Path, url: str, scheme: str) -> None:
+    found = errors(tmp_path, f'title = "T"\n\n[[menu]]\nname = "A"\nurl = "{url}"\n')
+    assert len(found) == 1 and found[0].startswith("chronicle.toml:5: error: [[menu]] url ")
+    assert f"uses the {scheme}: scheme" in found[0]
+
+
+def test_forbidden_characters_leave_config_values_with_a_warning(tmp_path: Path) -> None:
+    config = load(tmp_path, 'title = "A\\u0001B"\n[theme_settings]\ntagline = "x\\uFFFEy"\n')
+    assert config.title == "AB" and config.theme_settings == {"tagline": "xy"}
+    assert [w.format().splitlines()[0] for w in config.warnings] == [
+        "chronicle.toml:1: warning: removed a character that HTML and XML forbid (U+0001) "
+        "in the value of 'title'",
+        "chronicle.toml:2: warning: removed a character that HTML and XML forbid (U+FFFE) "
+        "in the value of 'theme_settings'"]
+    assert config.digest() == load(tmp_path, 'title = "AB"\n[theme_settings]\ntagline = "xy"\n').digest()

@@ -48,3 +48,18 @@ def test_load_timezone() -> None:
 def test_rfc3339_uses_z_for_utc_and_offsets_otherwise() -> None:
     assert rfc3339(dt.datetime(2025, 3, 18, 9, tzinfo=dt.timezone.utc)) == "2025-03-18T09:00:00Z"
     assert rfc3339(dt.datetime(2025, 3, 18, 9, tzinfo=BERLIN)) == "2025-03-18T09:00:00+01:00"
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+01:00",
+                                   "0001-01-01", "9999-12-31T12:00:00Z",
+                                   dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)])
+def test_dates_that_cannot_be_shown_in_every_timezone_are_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="limits of the calendar"):
+        parse_datetime(value, ZoneInfo("Pacific/Kiritimati"))
+
+
+def test_dates_a_day_inside_the_calendar_convert_everywhere() -> None:
+    for value in ("0001-01-02T12:00:00+00:00", "9999-12-30 00:00"):
+        when = parse_datetime(value, dt.timezone.utc)
+        for zone in ("Pacific/Kiritimati", "Etc/GMT+12", "Europe/Paris"):
+            when.astimezone(ZoneInfo(zone))

@@ -65,3 +65,41 @@ def test_comment_markdown_drops_html_unsafe_links_and_images(text: str) -> None:
 def test_comment_links_get_nofollow_ugc() -> None:
     html = make_comment_markdown().render("[x](https://example.net/) <https://example.org/>")
     assert html.count('rel="nofollow ugc"') == 2
+
+
+# --- anchor numbering: a counter per base id, same ids as the first-free scan (issue 10) ---
+
+def first_free_ids(bases: list[str], taken: set[str]) -> list[str]:
+    """The numbering as it was first written: scan base, base-2, base-3... every time."""
+    ids, out = set(taken), []
+    for base in bases:
+        candidate, number = base or "section", 2
+        while candidate in ids:
+            candidate, number = f"{base}-{number}", number + 1
+        ids.add(candidate)
+        out.append(candidate)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_unique_ids_match_the_first_free_scan(seed: int) -> None:
+    import random
+
+    from chronicle_ssg.markdown import RESERVED_IDS, _Walk
+    rng = random.Random(seed)
+    # bases that collide with each other's numbered forms: "a", "a-2", "a-2-2"...
+    pool = ["a", "a-2", "a-3", "a-2-2", "b", "", "comments", "update-2025-03-18-1000"]
+    bases = [rng.choice(pool) for _ in range(300)]
+    walk = _Walk(REL, 1, dt.timezone.utc, None)
+    assert [walk.unique_id(base) for base in bases] == first_free_ids(bases, set(RESERVED_IDS))
+
+
+def test_updates_quotes_and_headings_repeated_keep_their_numbering() -> None:
+    body = render("## Reaction\n\n## Reaction 2\n\n## Reaction\n\n## Reaction\n\n"
+                  + "".join(f'::: quote source="Press Office"\nSaid {n}.\n:::\n\n' for n in range(3))
+                  + "".join(f"::: update 2025-03-18 10:00\nU{n}.\n:::\n\n" for n in range(3)))
+    assert [h.id for h in body.headings] == ["reaction", "reaction-2", "reaction-3", "reaction-4"]
+    assert [q.id for q in body.quotes] == ["quote-press-office", "quote-press-office-2",
+                                               "quote-press-office-3"]
+    assert sorted(u.id for u in body.updates) == [
+        "update-2025-03-18-1000", "update-2025-03-18-1000-2", "update-2025-03-18-1000-3"]

@@ -56,3 +56,27 @@ def test_site_routes_cover_every_page_kind(tmp_path: Path) -> None:
     assert {"/2025/03/18/a/", "/about/", "/old/", "/tags/t/feed.xml", "/corrections/feed.xml",
             "/sources/s/", "/series/s/", "/categories/c/", "/authors/test-author/"} <= paths
     assert [str(r.output) for r in routes] == sorted(str(r.output) for r in routes)
+
+
+def test_a_file_and_a_folder_at_one_path_clash_naming_both_sources() -> None:
+    def alias(path: str, subject: str) -> Route:
+        from chronicle_ssg.paths import output_for
+        return Route("alias", path, output_for(path), "t", subject)
+    with pytest.raises(BuildFailed) as failure:
+        check_conflicts([alias("/x.html", "content/a.md"), alias("/x.html/y/", "content/b.md"),
+                         alias("/x.html/z/", "content/c.md"), alias("/ok/", "content/d.md")])
+    (error,) = failure.value.errors  # one error per file, however many paths lie inside it
+    assert error.message == ("/x.html is written as a file, but /x.html/y/ needs a folder at "
+                             "the same path: alias in content/a.md; alias in content/b.md")
+
+
+def test_a_new_alias_inside_a_file_is_caught_by_the_incremental_check(tmp_path: Path) -> None:
+    from chronicle_ssg.route import RouteMemo, plan_routes
+    root = make_site(tmp_path, {"content/2025-03-18-a.md": entry("A", aliases=["/x.html"]),
+                                "content/2025-03-19-b.md": entry("B", date="2025-03-19")})
+    memo = RouteMemo()
+    plan_routes(load_site(root, BuildOptions()).site, memo)
+    (root / "content/2025-03-19-b.md").write_text(entry("B", date="2025-03-19",
+                                                        aliases=["/X.html/old/"]))
+    with pytest.raises(BuildFailed, match="/x.html is written as a file"):
+        plan_routes(load_site(root, BuildOptions()).site, memo)
