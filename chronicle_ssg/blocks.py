@@ -264,7 +264,8 @@ def _reason(exc: ValueError, text: str) -> str:
 
 def _label(tokens: list[Token], index: int, words: int = 12) -> str:
     """The first words of a block's first paragraph."""
-    for token in tokens[index + 1:]:
+    for position in range(index + 1, len(tokens)):  # a slice would copy the rest: quadratic
+        token = tokens[position]
         if token.type == "inline":
             text = "".join(c.content for c in token.children or () if c.type in ("text", "code_inline"))
             parts = text.split()
