@@ -326,6 +326,11 @@ def still_timely(entry: Entry, now: dt.datetime) -> bool:
     return entry.scheduled == (entry.date > now) and (end is None or entry.coverage_ended == (now >= end))
 
 
+def file_slug(rel: PurePosixPath) -> str:
+    """The slug a file name gives an entry without `slug:` (YYYY-MM-DD-the-call.md: the-call)."""
+    return _slug_and_date(rel, dt.timezone.utc)[0]
+
+
 def is_page(doc: Document) -> bool:
     return doc.meta.get("layout") == "page" or str(doc.rel).startswith(PAGES_FOLDER)
 
