@@ -401,7 +401,8 @@ def refresh_entry(site: Site, entry: Entry) -> Entry | None:
     anything beyond its own page: what listings show (card digest), its terms, links to
     other entries, quoted sources, corrections, aliases, or anchors others link to."""
     old = site.by_id.get(entry.id)
-    if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled:
+    if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled \
+            or entry.coverage_end != old.coverage_end:  # Site.next_due would change
         return None
     def spelled(e: Entry) -> list[object]:  # names too: a respelling may rename a term
         terms = (*e.tags, *e.categories, *e.authors, *((e.series,) if e.series else ()))

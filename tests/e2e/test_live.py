@@ -329,3 +329,16 @@ def test_changing_the_entry_timezone_is_seen_by_a_warm_build(tmp_path: Path) -> 
                                    timezone="America/New_York")})
     build_to(root, root / "output", BuildOptions(jobs=1))
     assert "18 March 2025, 15:15 CET" in page.read_text("utf-8")
+
+
+def test_serve_edit_of_live_until_moves_the_next_rebuild(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from chronicle_ssg.session import SiteSession
+    root = live_site(tmp_path, live_until="2025-03-19 18:00")
+    at(monkeypatch, DURING)  # 2025-03-19 01:00 CET
+    session = SiteSession(root, root / "output", BuildOptions(jobs=1))
+    session.start()
+    write_files(root, {CALL: entry("The call", "2025-03-18 09:12", body=BODY,
+                                   live_until="2025-03-19 06:00")})
+    session.rebuild({str(root / CALL)})  # nothing a listing shows changed
+    assert session.loaded.site.next_due.isoformat() == "2025-03-19T06:00:00+01:00"
