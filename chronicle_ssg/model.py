@@ -323,7 +323,8 @@ def still_timely(entry: Entry, now: dt.datetime) -> bool:
     """Whether an entry built at another moment is the same at `now` (time alone publishes
     a scheduled entry and ends live coverage)."""
     end = entry.coverage_end
-    return entry.scheduled == (entry.date > now) and (end is None or entry.coverage_ended == (now >= end))
+    return entry.scheduled == (entry.date > now) and (
+        end is None or entry.coverage_ended == (now >= end))
 
 
 def file_slug(rel: PurePosixPath) -> str:

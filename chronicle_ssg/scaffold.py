@@ -14,11 +14,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from chronicle_ssg.config import SiteConfig, load_config
 from chronicle_ssg.dates import DATE_HINT, load_timezone, parse_datetime, zone_name
 from chronicle_ssg.errors import BuildFailed, ChronicleError, ContentError, SourceLocation
 from chronicle_ssg.slugs import slugify
+
+if TYPE_CHECKING:  # imported lazily: `chronicle --help` must not load Markdown and YAML
+    from chronicle_ssg.build import Preparer
+    from chronicle_ssg.model import Prepared
 
 CONFIG = '''title = "My Chronicle"
 description = "Dated commentary on the news of the day."
@@ -235,7 +240,6 @@ def add_update(site_root: Path, name: str, text: str, when: str | None = None,
     parses and reads as one more update."""
     from chronicle_ssg.build import Preparer
     from chronicle_ssg.model import entry_timezone, is_page
-    from chronicle_ssg.parse import parse_document
     config = _site_config(site_root)
     if not text.strip():
         raise ChronicleError("the update has no text",
@@ -245,9 +249,11 @@ def add_update(site_root: Path, name: str, text: str, when: str | None = None,
     path = find_entry(site_root, config, name)
     rel = PurePosixPath(path.relative_to(site_root).as_posix())
     raw = path.read_bytes()
-    before = Preparer(config).prepare(raw, rel)  # an entry broken already: say so, write nothing
+    preparer = Preparer(config)
+    before = preparer.prepare(raw, rel)  # an entry broken already: say so, write nothing
     if is_page(before.document):
-        raise ChronicleError(f"{rel} is a page, not an entry", hint="updates belong to dated entries")
+        raise ChronicleError(f"{rel} is a page, not an entry",
+                             hint="updates belong to dated entries")
     zone = entry_timezone(before.document, config.tz)
     if when is not None:
         try:
@@ -265,24 +271,27 @@ def add_update(site_root: Path, name: str, text: str, when: str | None = None,
     if head.strip(" \t\r\n\ufeff") and not head.endswith(newline * 2):
         head += newline
     line = head.count(newline) + 1
-    updated = head + update_block(text.replace("\r\n", "\n"), stamp, max(fences, default=3), newline)
-    after = _prepare_checked(config, updated.encode("utf-8"), rel, line, len(before.body.updates))
+    fence = max(fences, default=3)
+    updated = head + update_block(text.replace("\r\n", "\n"), stamp, fence, newline)
+    after = _prepare_checked(preparer, updated.encode("utf-8"), rel, line,
+                             len(before.body.updates))
     _replace_file(path, updated.encode("utf-8"))
     return AddedUpdate(path, rel.as_posix(), stamp, zone_name(at.astimezone(zone)), line,
                        len(after.body.updates), before.document.meta.get("live") is False)
 
 
-def _prepare_checked(config: SiteConfig, data: bytes, rel: PurePosixPath, line: int,
-                     count: int):  # type: ignore[no-untyped-def]
-    """The new file, prepared; an error unless it holds one more update, at `line`."""
-    from chronicle_ssg.build import Preparer
+def _prepare_checked(preparer: "Preparer", data: bytes, rel: PurePosixPath, line: int,
+                     count: int) -> "Prepared":
+    """The new file, prepared as a build does; an error unless it holds one more update,
+    at `line`."""
     try:
-        prepared = Preparer(config).prepare(data, rel)
+        prepared = preparer.prepare(data, rel)
     except (ChronicleError, BuildFailed) as exc:  # its line would be in the file not written
         first = exc.errors[0] if isinstance(exc, BuildFailed) else exc
         raise ContentError(f"the update was not added: {first.message}", SourceLocation(rel),
                            hint=first.hint) from None
-    if len(prepared.body.updates) != count + 1 or all(u.line != line for u in prepared.body.updates):
+    updates = prepared.body.updates
+    if len(updates) != count + 1 or all(update.line != line for update in updates):
         raise ContentError("the update was not added: the end of the entry is inside another "
                            "block, so it would not read as an update", SourceLocation(rel),
                            hint="close the open block at the end of the entry first")
