@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from chronicle_ssg import __version__
 
@@ -235,7 +235,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         if args.live:
             from chronicle_ssg.model import file_slug
             print(f"created {path}; add updates with: chronicle new update "
-                  f"{file_slug(PurePosixPath(path.name))} \"Text\"")
+                  f"{file_slug(path.stem)} \"Text\"")
         else:
             print(f"created {path}")
     else:

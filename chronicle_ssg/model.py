@@ -252,15 +252,21 @@ class _Fields:
             return site_tz
 
 
+def file_slug(stem: str) -> str:
+    """The slug a file name gives an entry without `slug:` (2025-03-18-the-call: the-call)."""
+    match = FILENAME_DATE.match(stem)
+    return slugify(match.group(4) if match else stem)
+
+
 def _slug_and_date(rel: PurePosixPath, tz: dt.tzinfo) -> tuple[str, dt.datetime | None]:
     match = FILENAME_DATE.match(rel.stem)
     if not match:
-        return slugify(rel.stem), None
-    year, month, day, rest = match.groups()
+        return file_slug(rel.stem), None
+    year, month, day, _ = match.groups()
     try:
-        return slugify(rest), dt.datetime(int(year), int(month), int(day), tzinfo=tz)
+        return file_slug(rel.stem), dt.datetime(int(year), int(month), int(day), tzinfo=tz)
     except ValueError:
-        return slugify(rest), None
+        return file_slug(rel.stem), None
 
 
 def _check_slug(fields: _Fields, slug: str) -> str:
@@ -325,11 +331,6 @@ def still_timely(entry: Entry, now: dt.datetime) -> bool:
     end = entry.coverage_end
     return entry.scheduled == (entry.date > now) and (
         end is None or entry.coverage_ended == (now >= end))
-
-
-def file_slug(rel: PurePosixPath) -> str:
-    """The slug a file name gives an entry without `slug:` (YYYY-MM-DD-the-call.md: the-call)."""
-    return _slug_and_date(rel, dt.timezone.utc)[0]
 
 
 def is_page(doc: Document) -> bool:

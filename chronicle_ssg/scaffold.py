@@ -161,7 +161,7 @@ def find_entry(site_root: Path, config: SiteConfig, name: str) -> Path:
     """The entry a slug or path names, as cross-references name it: its slug, its path
     relative to the site or to content/ (with or without .md), or a file path. Ambiguous
     or unknown names are errors listing the candidates."""
-    from chronicle_ssg.discover import discover_sources
+    from chronicle_ssg.discover import walk_files
     from chronicle_ssg.model import file_slug
     given = Path(name)
     for candidate in (site_root / given, given):  # the site's own path first
@@ -169,16 +169,17 @@ def find_entry(site_root: Path, config: SiteConfig, name: str) -> Path:
             return _inside_content(site_root, candidate)
     key = name.strip().removeprefix("./").strip("/")
     matches, known = [], set()
-    for source in discover_sources(site_root, config.theme).content:
-        rel = source.rel.as_posix()
-        if rel.startswith("content/pages/"):
+    prefix = len(str(site_root)) + 1  # plain strings: at ten thousand entries, Path costs
+    for path in walk_files(site_root / "content", site_root, []):  # the build reports those
+        rel = str(path)[prefix:].replace(os.sep, "/")
+        under, (stem, suffix) = rel.removeprefix("content/"), os.path.splitext(path.name)
+        if rel.startswith("content/pages/") or suffix.lower() not in (".md", ".markdown"):
             continue
-        under = rel.removeprefix("content/")
-        slug = _slug_of(source.path, source.rel, file_slug(source.rel))
+        slug = _slug_of(path, rel, file_slug(stem))
         if slug is None:  # a page (layout: page) or a file that does not parse
             continue
         known.add(slug)
-        if key in (rel, under, os.path.splitext(under)[0], slug):
+        if key in (rel, under, under[:-len(suffix)], slug):
             matches.append(rel)
     if len(matches) == 1:
         return (site_root / matches[0]).resolve()
@@ -201,7 +202,7 @@ def _inside_content(site_root: Path, path: Path) -> Path:
     return real
 
 
-def _slug_of(path: Path, rel: PurePosixPath, default: str) -> str | None:
+def _slug_of(path: Path, rel: str, default: str) -> str | None:
     """An entry's slug: `slug:` from its front matter, else its file name's; None for a
     page. Only files that mention `slug:` or `layout:` are parsed: the others are the
     file name's."""
@@ -214,7 +215,7 @@ def _slug_of(path: Path, rel: PurePosixPath, default: str) -> str | None:
     if b"slug:" not in raw and b"layout:" not in raw:
         return default
     try:
-        document = parse_document(raw, rel)
+        document = parse_document(raw, PurePosixPath(rel))
     except (ChronicleError, BuildFailed):
         return None
     if is_page(document):
