@@ -43,14 +43,15 @@ def card_digest(entry: Entry) -> str:
                    entry.categories, [t.name for t in entry.categories],
                    [a.name for a in entry.authors], entry.series and entry.series.name,
                    entry.reading_minutes, len(entry.updates), len(entry.corrections),
-                   entry.comment_count, entry.has_more, entry.draft, entry.scheduled)
+                   entry.comment_count, entry.has_more, entry.draft, entry.scheduled,
+                   entry.live_blog, entry.coverage_ended)
 
 
 def full_digest(entry: Entry) -> str:
     """Everything the entry's own page (and full-content feeds) shows."""
     return _digest(card_digest(entry), entry.body_html, entry.headings, entry.updates,
                    entry.quotes, entry.corrections, entry.comments, sorted(entry.extra.items(), key=str),
-                   entry.aliases, entry.ids)
+                   entry.aliases, entry.ids, entry.coverage_end)
 
 
 class _Terms:
@@ -383,9 +384,16 @@ def assemble_site(config: SiteConfig, entries: list[Entry], pages: list[Page],
                          previous_tags),
         corrections=tuple(corrections),
         recently_updated=tuple(e.id for e in updated[:config.recently_updated]),
-        now=now,
-        next_due=min((e.date for e in entries if e.scheduled and not e.draft and not include_future),
-                     default=None))
+        now=now, next_due=_next_due(entries, ordered, include_future))
+
+
+def _next_due(entries: list[Entry], published: tuple[Entry, ...],
+              include_future: bool) -> dt.datetime | None:
+    """When time alone next changes the site: a scheduled entry is due, or the live
+    coverage of a published entry ends (its page and listings then read "Updated N times")."""
+    due = [e.date for e in entries if e.scheduled and not e.draft and not include_future]
+    due += [e.coverage_end for e in published if e.is_live and e.coverage_end is not None]
+    return min(due, default=None)
 
 
 def refresh_entry(site: Site, entry: Entry) -> Entry | None:
@@ -393,7 +401,8 @@ def refresh_entry(site: Site, entry: Entry) -> Entry | None:
     anything beyond its own page: what listings show (card digest), its terms, links to
     other entries, quoted sources, corrections, aliases, or anchors others link to."""
     old = site.by_id.get(entry.id)
-    if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled:
+    if old is None or entry.draft != old.draft or entry.scheduled != old.scheduled \
+            or entry.coverage_end != old.coverage_end:  # Site.next_due would change
         return None
     def spelled(e: Entry) -> list[object]:  # names too: a respelling may rename a term
         terms = (*e.tags, *e.categories, *e.authors, *((e.series,) if e.series else ()))

@@ -31,7 +31,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
-from chronicle_ssg.dates import DATE_HINT, parse_datetime
+from chronicle_ssg.dates import DATE_HINT, parse_datetime, zone_name
 from chronicle_ssg.errors import ContentError
 from chronicle_ssg.slugs import slugify
 
@@ -411,7 +411,7 @@ def _render_update(self: Any, tokens: list[Token], idx: int, options: Any, env: 
     tz = env.get("timezone") if isinstance(env, dict) else None
     when = update.time.astimezone(tz) if tz else update.time
     stamp = when.strftime("%-d %B %Y, %H:%M")
-    zone = when.strftime("%Z")
+    zone = zone_name(when)
     if env.get(SUMMARY):
         opening = f'<section class="update">\n<p class="update-time"><a href="#{update.id}">'
     else:

@@ -19,7 +19,7 @@ from chronicle_ssg.errors import (BuildFailed, ChronicleError, ChronicleWarning,
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
 from chronicle_ssg.assemble import AssemblyMemo, assemble_site
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
-                                 entry_date)
+                                 entry_date, entry_timezone, still_timely)
 from chronicle_ssg.parse import parse_data_file, parse_document
 from chronicle_ssg.route import Route, RouteMemo, check_static_conflicts, plan_routes
 
@@ -81,8 +81,10 @@ class Preparer:
         document = parse_document(raw, rel)
         order = document.meta.get("update_order")
         date = None if is_page(document) else entry_date(document, self.settings.timezone)
+        # the file's own `timezone` is part of its bytes, so per-file caching stays right
         body = render_markdown(self.md, document.body, rel, document.body_line, self.settings,
-                               order if order in ("newest", "oldest") else None, date)
+                               order if order in ("newest", "oldest") else None, date,
+                               entry_timezone(document, self.settings.timezone))
         return Prepared(replace(document, body=""), body)
 
 
@@ -176,7 +178,7 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
         item = prepared[entry_id]
         hit = built.get(entry_id)
         if hit and hit[0] is item and hit[1] is threads.get(entry_id, ()) \
-                and hit[2] == config_key and hit[3].scheduled == (hit[3].date > now):
+                and hit[2] == config_key and still_timely(hit[3], now):
             entries.append(hit[3])
         elif is_page(item.document):
             page = build_page(item, config, errors)

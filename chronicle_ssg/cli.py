@@ -56,9 +56,34 @@ def make_parser() -> argparse.ArgumentParser:
     kinds = new.add_subparsers(dest="kind", metavar="KIND", required=True)
     new_site = kinds.add_parser("site", help="create a starter site in DIR")
     new_site.add_argument("dir", type=Path, metavar="DIR")
-    new_entry = kinds.add_parser("entry", help="create a dated entry from a title")
+    new_entry = kinds.add_parser("entry", help="create a dated entry from a title",
+                                 description="Write content/entries/YYYY/YYYY-MM-DD-slug.md "
+                                             "with its front matter; a draft unless --no-draft.")
     new_entry.add_argument("title")
     new_entry.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR")
+    new_entry.add_argument("--date", metavar="WHEN",
+                           help='e.g. "2025-03-18 09:00" (default: now in the site timezone)')
+    new_entry.add_argument("--tags", metavar="A,B", default="", help="comma-separated tags")
+    new_entry.add_argument("--categories", metavar="A,B", default="",
+                           help="comma-separated categories")
+    new_entry.add_argument("--live", action="store_true",
+                           help="a live entry: add updates with `chronicle new update`")
+    new_entry.add_argument("--timezone", metavar="ZONE",
+                           help="the entry's own zone for times without an offset, e.g. "
+                                "America/New_York")
+    new_entry.add_argument("--draft", action=argparse.BooleanOptionalAction, default=True,
+                           help="mark it draft: true (default; --no-draft publishes it)")
+    new_update = kinds.add_parser(
+        "update", help="append a timestamped update to a live entry",
+        description="Append a `::: update` block stamped now (in the entry's timezone, else "
+                    "the site's) to an entry named by slug or path. The text comes from TEXT, "
+                    "else from standard input when it is not a terminal. Nothing is opened.")
+    new_update.add_argument("entry", metavar="ENTRY", help="slug (the-call) or path of the entry")
+    new_update.add_argument("text", metavar="TEXT", nargs="?",
+                            help="the update's Markdown (default: read standard input)")
+    new_update.add_argument("--time", metavar="WHEN",
+                            help='stamp this time instead of now, e.g. "2025-03-18 16:45"')
+    new_update.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR")
 
     check = commands.add_parser("check", help="build into a temporary folder and check links",
                                 description="Report broken internal links, missing anchors, "
@@ -209,9 +234,41 @@ def cmd_new(args: argparse.Namespace) -> int:
     if args.kind == "site":
         path = scaffold.new_site(args.dir)
         print(f"created a site in {path}; next: cd {path} && chronicle build")
+    elif args.kind == "entry":
+        path = scaffold.new_entry(
+            args.source.absolute(), args.title, date=args.date, tags=_comma_list(args.tags),
+            categories=_comma_list(args.categories), live=args.live, draft=args.draft,
+            timezone=args.timezone)
+        if args.live:
+            from chronicle_ssg.model import file_slug
+            print(f"created {path}; add updates with: chronicle new update "
+                  f"{file_slug(path.stem)} \"Text\"")
+        else:
+            print(f"created {path}")
     else:
-        path = scaffold.new_entry(args.source.absolute(), args.title)
-        print(f"created {path}")
+        return _new_update(args, scaffold)
+    return 0
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _new_update(args: argparse.Namespace, scaffold) -> int:  # type: ignore[no-untyped-def]
+    text = args.text
+    if text is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            from chronicle_ssg.errors import ChronicleError
+            raise ChronicleError("no text for the update",
+                                 hint='chronicle new update ENTRY "Text", or pipe it: '
+                                      'echo "Text" | chronicle new update ENTRY')
+        text = sys.stdin.read()
+    added = scaffold.add_update(args.source.absolute(), args.entry, text, args.time)
+    print(f"added an update at {added.stamp} {added.zone} to {added.rel}:{added.line} "
+          f"({added.count} update{'s' if added.count != 1 else ''})")
+    if added.coverage_closed:
+        print("note: the entry says live: false, so its coverage stays ended; remove that "
+              "line to go live again", file=sys.stderr)
     return 0
 
 

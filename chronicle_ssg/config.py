@@ -38,6 +38,8 @@ class SiteConfig:
     feed_entries: int = 20  #: entries in each Atom feed
     update_order: str = "newest"  #: order of live updates: newest or oldest first
     recently_updated: int = 5  #: live/updated entries listed on the home page
+    #: live coverage ends this many hours after an entry's last update (0: never by itself)
+    live_window_hours: int = 48
     related_entries: int = 5  #: related entries shown on an entry page
     words_per_minute: int = 220  #: reading speed for reading time
     build_timestamp: bool = False  #: print the build time in the footer (breaks reproducibility)
@@ -72,7 +74,7 @@ class SiteConfig:
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "title": str, "description": str, "base_url": str, "language": str, "author": str,
     "timezone": str, "theme": str, "entries_per_page": int, "permalink": str,
-    "feed_entries": int, "update_order": str, "recently_updated": int,
+    "feed_entries": int, "update_order": str, "recently_updated": int, "live_window_hours": int,
     "related_entries": int, "words_per_minute": int, "build_timestamp": bool,
     "menu": list, "theme_settings": dict,
 }
@@ -210,6 +212,9 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
     for key in ("entries_per_page", "feed_entries", "words_per_minute"):
         if key in values and values[key] < 1:
             bad(key, f"{key!r} must be at least 1")
+    if values.get("live_window_hours", 0) < 0:
+        bad("live_window_hours", "'live_window_hours' must be 0 (coverage never ends by itself) "
+            "or more")
     if values.get("update_order", "newest") not in ("newest", "oldest"):
         bad("update_order", "'update_order' must be 'newest' or 'oldest'")
     for number, item in enumerate(values.get("menu", [])):

@@ -158,7 +158,7 @@ def _person(name: str) -> dict[str, str]:
 def entry_json_ld(entry: Entry, site: Site, abs_url: Callable[[str], str]) -> dict[str, Any]:
     data: dict[str, Any] = {
         "@context": "https://schema.org",
-        "@type": "LiveBlogPosting" if entry.is_live else "BlogPosting",
+        "@type": "LiveBlogPosting" if entry.live_blog else "BlogPosting",
         "headline": entry.title[:110], "url": abs_url(entry.path),
         "mainEntityOfPage": abs_url(entry.path),
         "datePublished": entry.date.isoformat(), "dateModified": entry.last_modified.isoformat(),
@@ -167,14 +167,21 @@ def entry_json_ld(entry: Entry, site: Site, abs_url: Callable[[str], str]) -> di
         "publisher": {"@type": "Organization", "name": site.config.title, "url": abs_url("/")},
         "keywords": [t.name for t in entry.tags],
     }
-    if entry.is_live:
+    if entry.live_blog:
         data["coverageStartTime"] = entry.date.isoformat()
-        data["coverageEndTime"] = entry.updates[0].time.isoformat()
+        if entry.coverage_ended:  # while coverage goes on, its end is not known
+            data["coverageEndTime"] = coverage_end(entry).isoformat()
         data["liveBlogUpdate"] = [{
             "@type": "BlogPosting", "headline": u.label or entry.title[:110],
             "datePublished": u.time.isoformat(), "url": abs_url(entry.path) + "#" + u.id}
             for u in entry.updates]
     return data
+
+
+def coverage_end(entry: Entry) -> dt.datetime:
+    """When an ended live entry's coverage ended: `live_until` or the end of the site's live
+    window, else (`live: false`) its last update."""
+    return entry.coverage_end or (entry.updates[0].time if entry.updates else entry.last_modified)
 
 
 def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:

@@ -70,6 +70,16 @@ def load_timezone(name: str) -> dt.tzinfo:
         raise ValueError(f"unknown timezone {name!r}") from exc
 
 
+def zone_name(value: dt.datetime) -> str:
+    """The zone of an aware time as readers know it: "CET", "EDT", "UTC"; zones without a
+    common abbreviation, whose tz data names them "+04" or "+0545", read "UTC+4", "UTC+5:45"."""
+    name = value.strftime("%Z")
+    if not name or name[0] not in "+-":
+        return name
+    hours, minutes = name[1:3].lstrip("0") or "0", name[3:5]
+    return f"UTC{name[0]}{hours}{':' + minutes if minutes and minutes != '00' else ''}"
+
+
 def rfc3339(value: dt.datetime) -> str:
     """Format as RFC 3339 with a numeric offset (or Z for UTC)."""
     text = value.isoformat(timespec="seconds")

@@ -28,7 +28,7 @@ RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "back
                           "related", "site-nav", "footnotes", "series", "entry-title"})
 _FOOTNOTE_REF_ID = re.compile(r' id="fnref[^"]*"')
 #: bump when the HTML we produce changes, so cached renders are not reused
-MARKDOWN_VERSION = "4"
+MARKDOWN_VERSION = "5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +114,13 @@ def _install_summary_rules(md: MarkdownIt) -> None:
 
 def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: int,
                     settings: MarkdownSettings, update_order: str | None = None,
-                    entry_date: dt.datetime | None = None) -> RenderedBody:
-    """Render an entry body; errors carry the file and the line in the file."""
+                    entry_date: dt.datetime | None = None,
+                    written_in: dt.tzinfo | None = None) -> RenderedBody:
+    """Render an entry body; errors carry the file and the line in the file.
+
+    Times without an offset are read in `written_in` (the entry's own `timezone`, else
+    the site's) and shown in the site timezone.
+    """
     # blocks show update times in the timezone and locate fence errors from body_line
     env: dict = {"timezone": settings.timezone, "body_line": body_line}
     try:
@@ -123,7 +128,7 @@ def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: in
     except blocks.FenceError as error:
         raise ContentError(error.message, SourceLocation(rel, error.line),
                            hint=error.hint) from None
-    walk = _Walk(rel, body_line, settings.timezone, entry_date)
+    walk = _Walk(rel, body_line, written_in or settings.timezone, entry_date)
     walk.ids.update(_footnote_ids(env))  # taken before any heading can claim `fn1`
     walk.run(tokens)
     order = update_order or settings.update_order

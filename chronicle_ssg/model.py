@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from chronicle_ssg import blocks
 from chronicle_ssg.comments import Comment, count_comments
 from chronicle_ssg.config import SiteConfig
-from chronicle_ssg.dates import DATE_HINT, parse_datetime
+from chronicle_ssg.dates import DATE_HINT, load_timezone, parse_datetime
 from chronicle_ssg.errors import ChronicleError, FrontMatterError, SourceLocation, UnsafePathError
 from chronicle_ssg.markdown import Heading, Ref, RenderedBody, plain_text
 from chronicle_ssg.parse import Document
@@ -21,7 +21,9 @@ from chronicle_ssg.slugs import slugify, term_key
 TERM_FAMILIES = ("tags", "categories", "authors", "series", "sources")
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 KNOWN_KEYS = {"title", "date", "updated", "tags", "categories", "author", "summary", "slug",
-              "draft", "aliases", "series", "layout", "update_order", "description"}
+              "draft", "aliases", "series", "layout", "update_order", "description",
+              "live", "live_until", "timezone"}
+TIMEZONE_HINT = "use an IANA name such as America/New_York, Europe/Kyiv or UTC"
 PAGES_FOLDER = "content/pages/"
 
 
@@ -61,6 +63,12 @@ class Entry:
     aliases: tuple[str, ...]
     draft: bool
     scheduled: bool
+    #: a live entry: it has updates or says `live: true`, whether coverage goes on or ended
+    live_blog: bool
+    #: when live coverage ends (or ended) by time: `live_until`, else the last update plus
+    #: the site's live_window_hours; None while open-ended, and after `live: false`
+    coverage_end: dt.datetime | None
+    coverage_ended: bool  #: at the build's now: `live: false`, or coverage_end has passed
     comments: tuple[Comment, ...]
     comment_count: int
     extra: Mapping[str, Any]
@@ -69,7 +77,8 @@ class Entry:
 
     @property
     def is_live(self) -> bool:
-        return bool(self.updates)
+        """Live coverage goes on: the "Live" badge. Ended coverage reads "Updated N times"."""
+        return self.live_blog and not self.coverage_ended
 
     @property
     def last_modified(self) -> dt.datetime:
@@ -132,7 +141,8 @@ class Site:
     corrections: tuple[tuple[str, blocks.Correction], ...]  #: newest first
     recently_updated: tuple[str, ...]
     now: dt.datetime
-    #: the date of the earliest scheduled entry left out: a build after it publishes more
+    #: the next moment the site changes with time alone: the earliest scheduled entry left
+    #: out is due, or live coverage ends. A build (or serve) after it publishes the change
     next_due: dt.datetime | None = None
 
     def entry(self, entry_id: str) -> Entry:
@@ -207,33 +217,56 @@ class _Fields:
                 names.append(name)
         return tuple(names)
 
-    def date(self, key: str, tz: dt.tzinfo, default: dt.datetime | None = None) -> dt.datetime | None:
+    def date(self, key: str, tz: dt.tzinfo, default: dt.datetime | None = None,
+             read_in: dt.tzinfo | None = None) -> dt.datetime | None:
+        """A date in `tz`; written without an offset, it is read in `read_in` (else `tz`)."""
         value = self.doc.meta.get(key)
         if value is None:
             return default
         try:
-            return parse_datetime(value, tz).astimezone(tz)
+            return parse_datetime(value, read_in or tz).astimezone(tz)
         except (ValueError, OverflowError) as exc:
             self.fail(key, f"{key}: {exc}", DATE_HINT)
             return default
 
-    def flag(self, key: str) -> bool:
-        value = self.doc.meta.get(key, False)
-        if not isinstance(value, bool):
+    def flag(self, key: str, default: bool | None = False) -> bool | None:
+        value = self.doc.meta.get(key, default)
+        if value is not default and not isinstance(value, bool):
             self.fail(key, f"{key!r} must be true or false")
-            return False
+            return default
         return value
+
+    def timezone(self, site_tz: dt.tzinfo) -> dt.tzinfo:
+        """The entry's own `timezone` for times written without an offset, else the site's."""
+        value = self.doc.meta.get("timezone")
+        if value is None:
+            return site_tz
+        if not isinstance(value, str):
+            self.fail("timezone", f"'timezone' must be text, got {type(value).__name__}",
+                      TIMEZONE_HINT)
+            return site_tz
+        try:
+            return load_timezone(value.strip())
+        except ValueError as exc:
+            self.fail("timezone", f"timezone: {exc}", TIMEZONE_HINT)
+            return site_tz
+
+
+def file_slug(stem: str) -> str:
+    """The slug a file name gives an entry without `slug:` (2025-03-18-the-call: the-call)."""
+    match = FILENAME_DATE.match(stem)
+    return slugify(match.group(4) if match else stem)
 
 
 def _slug_and_date(rel: PurePosixPath, tz: dt.tzinfo) -> tuple[str, dt.datetime | None]:
     match = FILENAME_DATE.match(rel.stem)
     if not match:
-        return slugify(rel.stem), None
-    year, month, day, rest = match.groups()
+        return file_slug(rel.stem), None
+    year, month, day, _ = match.groups()
     try:
-        return slugify(rest), parse_datetime(f"{year}-{month}-{day}", tz)
+        return file_slug(rel.stem), parse_datetime(f"{year}-{month}-{day}", tz)
     except ValueError:
-        return slugify(rest), None
+        return file_slug(rel.stem), None
 
 
 def _check_slug(fields: _Fields, slug: str) -> str:
@@ -258,10 +291,46 @@ def _aliases(fields: _Fields) -> tuple[str, ...]:
     return tuple(paths)
 
 
+def entry_timezone(doc: Document, site_tz: dt.tzinfo) -> dt.tzinfo:
+    """The zone the entry's times without an offset are written in, leniently (build_entry
+    reports a bad name)."""
+    return _Fields(doc, []).timezone(site_tz)
+
+
 def entry_date(doc: Document, tz: dt.tzinfo) -> dt.datetime | None:
     """The date from front matter or the file name, leniently (build_entry reports errors)."""
-    _, file_date = _slug_and_date(doc.rel, tz)
-    return _Fields(doc, []).date("date", tz, file_date)
+    fields = _Fields(doc, [])
+    written_in = fields.timezone(tz)
+    _, file_date = _slug_and_date(doc.rel, written_in)
+    return fields.date("date", tz, file_date and file_date.astimezone(tz), written_in)
+
+
+def _coverage(fields: _Fields, updates: tuple[blocks.Update, ...], date: dt.datetime | None,
+              config: SiteConfig, now: dt.datetime, written_in: dt.tzinfo,
+              ) -> tuple[bool, dt.datetime | None, bool]:
+    """(live_blog, coverage_end, coverage_ended) from `live`, `live_until`, the updates and
+    the site's live window."""
+    live = fields.flag("live", None)
+    until = fields.date("live_until", config.tz, None, written_in)
+    if until is not None and date is not None and until < date:
+        fields.fail("live_until", f"live_until ({until.isoformat()}) is before the entry's date "
+                    f"({date.isoformat()})", "fix live_until or the entry's date")
+    if not (updates or live is True or until is not None):
+        return False, None, False
+    if live is False:
+        return True, None, True
+    end, last = until, updates[0].time if updates else date
+    if end is None and config.live_window_hours and last is not None:
+        end = last + dt.timedelta(hours=config.live_window_hours)
+    return True, end, end is not None and now >= end
+
+
+def still_timely(entry: Entry, now: dt.datetime) -> bool:
+    """Whether an entry built at another moment is the same at `now` (time alone publishes
+    a scheduled entry and ends live coverage)."""
+    end = entry.coverage_end
+    return entry.scheduled == (entry.date > now) and (
+        end is None or entry.coverage_ended == (now >= end))
 
 
 def is_page(doc: Document) -> bool:
@@ -275,12 +344,13 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     fields = _Fields(doc, errors)
     before = len(errors)
     tz = config.tz
-    file_slug, file_date = _slug_and_date(doc.rel, tz)
+    written_in = fields.timezone(tz)  # times without an offset; shown in the site's zone
+    file_slug, file_date = _slug_and_date(doc.rel, written_in)
     title = fields.text("title", required=True)
     if "date" not in doc.meta and file_date is None:
         fields.fail("", "missing required field 'date'",
                     "add `date: 2025-03-18 09:00` or name the file YYYY-MM-DD-slug.md")
-    date = fields.date("date", tz, file_date)
+    date = fields.date("date", tz, file_date and file_date.astimezone(tz), written_in)
     slug = _check_slug(fields, fields.text("slug") or file_slug)
     if fields.doc.meta.get("layout") not in (None, "entry", "page"):
         fields.fail("layout", "layout must be 'entry' or 'page'")
@@ -288,8 +358,11 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     if update_order and update_order not in ("newest", "oldest"):
         fields.fail("update_order", "update_order must be 'newest' or 'oldest'")
     updates = tuple(sorted(body.updates, key=lambda u: u.time, reverse=True))
-    updated = fields.date("updated", tz) or (updates[0].time if updates else None)
-    draft = fields.flag("draft")
+    updated = fields.date("updated", tz, None, written_in) or (
+        updates[0].time.astimezone(tz) if updates else None)
+    live_blog, coverage_end, coverage_ended = _coverage(fields, updates, date, config, now,
+                                                        written_in)
+    draft = bool(fields.flag("draft"))
     aliases = _aliases(fields)
     tags, categories = fields.names("tags"), fields.names("categories")
     authors = fields.names("author") or ((config.author,) if config.author else ())
@@ -313,7 +386,8 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
         headings=body.headings, updates=updates, quotes=body.quotes, corrections=corrections,
         refs=body.refs, ids=body.ids, has_more=body.has_more_marker,
         reading_minutes=max(1, round(body.words / config.words_per_minute)),
-        aliases=aliases, draft=draft, scheduled=date > now, comments=comments,
+        aliases=aliases, draft=draft, scheduled=date > now, live_blog=live_blog,
+        coverage_end=coverage_end, coverage_ended=coverage_ended, comments=comments,
         comment_count=count_comments(comments),
         extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS})
 
@@ -325,10 +399,11 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
     before = len(errors)
     title = fields.text("title", required=True)
     slug = _check_slug(fields, fields.text("slug") or _slug_and_date(doc.rel, config.tz)[0])
-    date = fields.date("date", config.tz)
-    updated = fields.date("updated", config.tz)
+    written_in = fields.timezone(config.tz)
+    date = fields.date("date", config.tz, None, written_in)
+    updated = fields.date("updated", config.tz, None, written_in)
     aliases = _aliases(fields)
-    draft = fields.flag("draft")
+    draft = bool(fields.flag("draft"))
     description = fields.text("description") or fields.text("summary")
     if len(errors) > before:
         return None

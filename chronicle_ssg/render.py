@@ -13,7 +13,7 @@ import jinja2
 import jinja2.meta
 
 from chronicle_ssg import __version__
-from chronicle_ssg.dates import rfc3339
+from chronicle_ssg.dates import rfc3339, zone_name
 from chronicle_ssg.discover import SourceSet
 from chronicle_ssg.errors import SourceLocation, TemplateError
 from chronicle_ssg.model import Entry, Site
@@ -163,7 +163,7 @@ def _date_long(value: dt.datetime | dt.date) -> str:
 
 
 def _datetime_long(value: dt.datetime) -> str:
-    zone = value.strftime("%Z")
+    zone = zone_name(value)
     return f"{value.day} {value.strftime('%B %Y, %H:%M')}{' ' + zone if zone else ''}"
 
 

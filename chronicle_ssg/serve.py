@@ -268,12 +268,18 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
 
     With `viewed` (the output paths open in browsers), the pages browsers show are
     rendered before they are told to reload, and the rest of the stale pages after,
-    a step at a time, while no new change is waiting.
+    a step at a time, while no new change is waiting. When time alone changes the site (a
+    scheduled entry is due, live coverage ends), it rebuilds without a change, once per
+    such moment (a failed rebuild is not retried until the next change).
     """
+    tried: object = None
     while not stop.is_set():
         batch = watcher.next_batch()
         if not batch:
-            continue
+            due = session.overdue()
+            if due is None or due == tried:
+                continue
+            tried, batch = due, set()
         delta = _reporting(lambda: session.rebuild(batch, viewed() if viewed else None),
                            log, broadcaster)
         if delta is None:

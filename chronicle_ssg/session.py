@@ -12,6 +12,7 @@ leaves the session (and output/) as it was; a pending page that fails stays pend
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import threading
 import time
@@ -20,7 +21,8 @@ from pathlib import Path, PurePosixPath
 from typing import Collection, Mapping
 
 from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
-                                 Stats, build_site, load_site, output_key, render_routes)
+                                 Stats, build_now, build_site, load_site, output_key,
+                                 render_routes)
 from chronicle_ssg.discover import restamped, updated_sources
 from chronicle_ssg.incremental import Signed, route_signature, sign, signatures, site_facts
 from chronicle_ssg.cache import BuildCache, load_cache, save_signatures
@@ -110,7 +112,8 @@ class SiteSession:
                 changed = self._unsettled | set(changed)
             try:
                 delta = None
-                if changed and self.result is not None:
+                # once time alone changed the site, other entries change too: no fast path
+                if changed and self.result is not None and self.overdue() is None:
                     delta = self._fast_rebuild(changed, started)
                 if delta is None:
                     delta = self._general_rebuild(changed, started, first)
@@ -134,6 +137,13 @@ class SiteSession:
             self._settle_plan()
             names = sorted(self.pending if only is None else self.pending.intersection(only))
             return len(self._render_pending(names[:limit] if limit is not None else names))
+
+    def overdue(self) -> dt.datetime | None:
+        """The moment that passed since the last rebuild at which time alone changes the
+        site (a scheduled entry is due, live coverage ends), or None. A rebuild without
+        changed files publishes it."""
+        due = self.result.loaded.site.next_due if self.result is not None else None
+        return due if due is not None and build_now() >= due else None
 
     @property
     def behind(self) -> bool:

@@ -21,7 +21,7 @@ def test_example_site_links_all_resolve(base_url: str | None) -> None:
 
 def test_example_site_has_a_live_entry_with_quotes_notes_and_comment_thread() -> None:
     site = build_site(REPO).loaded.site
-    live = [e for e in site.entries if e.is_live and e.quotes and e.comments]
+    live = [e for e in site.entries if e.live_blog and e.quotes and e.comments]
     assert live, "issue 3 asks for a live-updated example entry with quotes and comments"
     assert any(reply.replies for c in live[0].comments for reply in c.replies) or \
         any(c.replies for c in live[0].comments)

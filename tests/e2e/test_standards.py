@@ -278,7 +278,7 @@ def _aware(value: str) -> dt.datetime:
 def _expected_type(route: Any, built: BuiltSite) -> str | None:
     if route.kind == "entry":
         entry = built.loaded.site.by_id[route.subject]
-        return "LiveBlogPosting" if entry.is_live else "BlogPosting"
+        return "LiveBlogPosting" if entry.live_blog else "BlogPosting"
     return {"home": "Blog", "page": "WebPage"}.get(
         route.kind, "CollectionPage" if route.kind in LISTING_KINDS else None)
 
@@ -334,7 +334,7 @@ def test_entry_json_ld_names_author_dates_and_live_updates(built: BuiltSite) -> 
         assert authors and all(a["@type"] in ("Person", "Organization") and a["name"] for a in authors)
         published, modified = _aware(data["datePublished"]), _aware(data["dateModified"])
         assert published == entry.date and modified >= published
-        if entry.is_live:
+        if entry.live_blog:
             lives += 1
             updates = data["liveBlogUpdate"]
             assert len(updates) == len(entry.updates)
