@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -117,6 +118,21 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (a CI runner's or a service manager's stop) unwinds like Ctrl-C, so that a
+    # build discards its staging folder and serve shuts down instead of dying mid-write
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        return _run(argv)
+    except KeyboardInterrupt:  # in argument parsing or an import: nothing had begun
+        arguments = sys.argv[1:] if argv is None else argv
+        return 0 if "serve" in arguments or "--watch" in arguments else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -133,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
-        return 130
+        # serve and build --watch run until Ctrl-C: stopping them is success, whenever it
+        # comes; a one-off command cut short says so, as shells expect (128 + SIGINT)
+        return 0 if args.command == "serve" or getattr(args, "watch", False) else 130
     except BrokenPipeError:  # `chronicle list | head`: the reader left, that is fine
         sys.stderr.close()
         return 0
@@ -155,8 +173,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     from chronicle_ssg.cache import BuildCache, load_cache
     source, output, options = args.source.absolute(), _output_dir(args), _options(args)
     if args.watch:
-        from chronicle_ssg.serve import watch_and_rebuild
-        return watch_and_rebuild(source, output, options)
+        from chronicle_ssg.stopping import StopRequest
+        with StopRequest() as stop:  # see cmd_serve
+            from chronicle_ssg.serve import watch_and_rebuild
+            if stop.requested:
+                print("stopped", file=sys.stderr)
+                return 0
+            return watch_and_rebuild(source, output, options, stop)
     started = time.perf_counter()
     from chronicle_ssg.progress import Progress
     stats = Stats(progress=None if args.quiet else Progress())
@@ -273,9 +296,14 @@ def _new_update(args: argparse.Namespace, scaffold) -> int:  # type: ignore[no-u
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from chronicle_ssg.serve import serve
-    return serve(args.source.absolute(), _output_dir(args), _options(args),
-                 host=args.host, port=args.port, open_browser=args.open)
+    from chronicle_ssg.stopping import StopRequest
+    with StopRequest() as stop:  # before the heavy imports: a Ctrl-C during them is a stop
+        from chronicle_ssg.serve import serve
+        if stop.requested:
+            print("stopped", file=sys.stderr)
+            return 0
+        return serve(args.source.absolute(), _output_dir(args), _options(args), stop,
+                     host=args.host, port=args.port, open_browser=args.open)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ import html
 import json
 import mimetypes
 import posixpath
-import signal
 import sys
 import threading
 import time
@@ -29,6 +28,8 @@ from chronicle_ssg.errors import BuildFailed, ChronicleError
 from chronicle_ssg.render import BUILTIN_DIR
 
 if TYPE_CHECKING:  # imported lazily at run time: serve pulls in watchdog only when used
+    from chronicle_ssg.build import BuildResult
+    from chronicle_ssg.stopping import StopRequest
     from chronicle_ssg.session import SiteSession
     from chronicle_ssg.watch import Watcher
 
@@ -329,13 +330,15 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = "127.0.0.1",
-          port: int = 8000, open_browser: bool = False) -> int:
+def serve(site_root: Path, output_dir: Path, options: BuildOptions, stop_request: StopRequest,
+          host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> int:
     """Build, serve and rebuild until Ctrl-C."""
     from chronicle_ssg.session import SiteSession
     from chronicle_ssg.watch import Watcher, watched_folders
     session = SiteSession(site_root, output_dir, options, defer_manifest=True)
-    result = session.start()
+    result = _start_or_stop(session, stop_request)
+    if result is None:
+        return 0
     base_path = result.loaded.config.base_path
     broadcaster = Broadcaster()
     server = bind_server(host, port, make_handler(
@@ -358,8 +361,20 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, host: str = 
     if open_browser:
         import webbrowser
         webbrowser.open(url)
-    return _run_until_interrupted(server.serve_forever, lambda: (
+    return _run_until_interrupted(server.serve_forever, stop_request, lambda: (
         _shutdown(server, broadcaster, watcher, stop, loop), session.flush_manifest()))
+
+
+def _start_or_stop(session: "SiteSession", stop_request: StopRequest) -> "BuildResult | None":
+    """The first build, or None when asked to stop before or during it (the build is
+    atomic: output/ keeps the old site)."""
+    try:
+        with stop_request.interruptible():
+            result = session.start()
+    except KeyboardInterrupt:
+        _log("stopped before the first build finished; output/ is unchanged")
+        return None
+    return None if stop_request.requested else result
 
 
 def _shutdown(server: _Server, broadcaster: Broadcaster, watcher: "Watcher",
@@ -372,32 +387,31 @@ def _shutdown(server: _Server, broadcaster: Broadcaster, watcher: "Watcher",
     loop.join(timeout=2)
 
 
-def _run_until_interrupted(run: Callable[[], None], shutdown: Callable[[], None]) -> int:
-    """Run in a thread; Ctrl-C or SIGTERM stops cleanly, without a traceback."""
-    done = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+def _run_until_interrupted(run: Callable[[], None], stop_request: StopRequest,
+                           shutdown: Callable[[], None]) -> int:
+    """Run in a thread until a stop is requested (or `run` returns); then shut down."""
+    done = stop_request.event
     worker = threading.Thread(target=lambda: (run(), done.set()), daemon=True)
     worker.start()
-    try:
-        while not done.wait(0.2):
-            pass
-    except KeyboardInterrupt:
+    while not done.wait(0.2):
         pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        shutdown()
-        _log("stopped")
+    stop_request.ignore_more()
+    shutdown()
+    _log("stopped")
     return 0
 
 
-def watch_and_rebuild(site_root: Path, output_dir: Path, options: BuildOptions) -> int:
+def watch_and_rebuild(site_root: Path, output_dir: Path, options: BuildOptions,
+                      stop_request: StopRequest) -> int:
     """`chronicle build --watch`: the rebuild loop without a server."""
     from chronicle_ssg.session import SiteSession
     from chronicle_ssg.watch import Watcher, watched_folders
     session = SiteSession(site_root, output_dir, options)
-    result = session.start()
+    result = _start_or_stop(session, stop_request)
+    if result is None:
+        return 0
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
     _log(f"built {len(result.loaded.site.entries)} entries into {output_dir}; watching (Ctrl-C to stop)")
     stop = threading.Event()
-    return _run_until_interrupted(lambda: rebuild_loop(session, watcher, None, _log, stop),
+    return _run_until_interrupted(lambda: rebuild_loop(session, watcher, None, _log, stop), stop_request,
                                   lambda: (stop.set(), watcher.stop(), session.flush_manifest()))
