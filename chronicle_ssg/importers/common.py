@@ -23,6 +23,7 @@ import yaml
 from chronicle_ssg.dates import load_timezone, parse_datetime
 from chronicle_ssg.paths import check_url_path, normalise_url_path
 from chronicle_ssg.slugs import slugify
+from chronicle_ssg.text import strip_forbidden
 
 REPORT_FILE = "import-report.txt"
 REDIRECTS_FOLDER = "redirects"
@@ -36,7 +37,6 @@ RESERVED_SEGMENTS = frozenset({"tags", "categories", "authors", "series", "sourc
                                "corrections", "archives", "page"})
 RESERVED_FILES = frozenset({"/", "/feed.xml", "/sitemap.xml", "/robots.txt", "/404.html"})
 _ARCHIVE_PATH = re.compile(r"^/\d{4}/(?:\d{2}/(?:\d{2}/)?)?$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _REF_LINK = re.compile(r"chronicle-import:([^)\s\"'#]+)(#[^)\s\"']*)?")
 
 
@@ -132,17 +132,18 @@ class ImportOptions:
 # ---------------------------------------------------------------- text helpers
 
 def strip_controls(text: str, where: str, report: Report, first_line: int | None = None) -> str:
-    """Remove control characters that HTML and XML forbid, noting each line that had one."""
-    if not _CONTROL.search(text):
+    """Remove the characters HTML and XML forbid (chronicle's own rule, text.FORBIDDEN),
+    noting each line that had one."""
+    cleaned, removed = strip_forbidden(text)
+    if not removed:
         return text
-    lines = text.split("\n")
-    for number, line in enumerate(lines):
-        found = sorted({f"U+{ord(c):04X}" for c in _CONTROL.findall(line)})
-        if found:
+    for number, line in enumerate(text.split("\n")):
+        line_removed = strip_forbidden(line)[1]
+        if line_removed:
             place = f"{where}:{first_line + number}" if first_line is not None else where
-            report.note("changed", place, f"removed control character {', '.join(found)}")
-            report.count("control characters removed", len(_CONTROL.findall(line)))
-    return _CONTROL.sub("", text)
+            report.note("changed", place, f"removed control character {', '.join(line_removed)}")
+            report.count("control characters removed", len(line) - len(strip_forbidden(line)[0]))
+    return cleaned
 
 
 def clean_value(value: Any, where: str, report: Report) -> Any:
