@@ -347,6 +347,39 @@ def output_key(output_dir: Path, options: BuildOptions) -> str:
     return f"{output_dir}|{options.drafts}|{options.future}|{options.base_url}"
 
 
+def recorded_signatures(cache: BuildCache | None, output_dir: Path,
+                        options: BuildOptions) -> dict[str, str]:
+    """The signatures of the pages in output/, as the build that wrote them recorded;
+    empty when output/ was replaced since (a --no-cache build or anything else): they
+    are kept with the hash of the manifest they describe."""
+    from chronicle_ssg.write import MANIFEST, manifest_digest
+    recorded = cache.signatures.get(output_key(output_dir, options), {}) if cache else {}
+    if not recorded or recorded.get(MANIFEST) != manifest_digest(output_dir):
+        return {}
+    return recorded
+
+
+def record_signatures(output_dir: Path, options: BuildOptions, signatures: dict[str, str],
+                      manifest: str | None) -> dict[str, dict[str, str]]:
+    """What the cache keeps about the pages in output/ (see recorded_signatures)."""
+    from chronicle_ssg.write import MANIFEST
+    if manifest is None:
+        return {}
+    return {output_key(output_dir, options): {**signatures, MANIFEST: manifest}}
+
+
+def signing_digest(loaded: LoadedSite, options: BuildOptions) -> str:
+    """What every page's signature shares: chronicle's version, the config and each
+    option that changes output, so a page rendered with other options never passes for
+    a current one, whatever record it is found under. `jobs` and `use_cache` change
+    no byte; the build time does only when the footer shows it (build_timestamp)."""
+    from chronicle_ssg import __version__
+    built = loaded.site.now.isoformat() if loaded.config.build_timestamp else ""
+    return (f"{__version__}|{loaded.config.digest()}|drafts={options.drafts}|"
+            f"future={options.future}|base_url={options.base_url}|"
+            f"serve_mode={options.serve_mode}|{built}")
+
+
 @dataclass
 class BuildResult:
     """A finished build and what a watcher needs to go on from it."""
@@ -373,16 +406,17 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
 
     With the cache, sources whose bytes did not change are not parsed again, and pages
     whose signature did not change are not rendered again: their previous files are
-    linked into the new output unread.
+    linked into the new output unread, unless their size or modification time says
+    they were changed or removed since the last build.
     """
-    from chronicle_ssg import __version__
     from chronicle_ssg.incremental import sign
     from chronicle_ssg.render import make_environment
-    from chronicle_ssg.write import Staging, read_manifest, recover_interrupted
+    from chronicle_ssg.write import Staging, check_output_dir, read_manifest, recover_interrupted
     stats = stats or Stats()
+    check_output_dir(output_dir, site_root)
     config = load_site_config(site_root, options)
     sources = discover_sources(site_root, config.theme)
-    fingerprint = input_fingerprint(site_root, sources, output_dir, options)
+    fingerprint = input_fingerprint(site_root, sources, output_dir, options, config)
     recover_interrupted(output_dir)  # even a no-op build clears what a killed build left
     if options.use_cache and cache is None:
         unchanged = unchanged_build(site_root, output_dir, fingerprint)
@@ -393,69 +427,124 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
         cache = load_cache(site_root)
     loaded = load_site(site_root, options, stats, cache, (config, sources), memo)
     renderer = make_environment(loaded.sources, site_root)
-    config_digest = f"{__version__}|{loaded.config.digest()}"
-    signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest)
+    signed = sign(loaded.site, loaded.routes, renderer.template_digests,
+                  signing_digest(loaded, options))
     new_signatures = signed.signatures
-    old_signatures = cache.signatures.get(output_key(output_dir, options), {}) if cache else {}
+    old_signatures = recorded_signatures(cache, output_dir, options)
+    mtimes = recorded_mtimes(site_root, output_dir) if options.use_cache else {}
     stats.lap("plan")
     stale = [route for route in loaded.routes
              if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]]
     if not stale and options.use_cache:
-        current = output_unchanged(loaded, output_dir)
+        current = output_unchanged(loaded, output_dir, mtimes)
         if current is not None:
             stats.lap("write")
-            return BuildResult(loaded, current, renderer, new_signatures,
-                               read_manifest(output_dir), signed)
-    staging = Staging(output_dir, site_root, trust_manifest=options.use_cache)
+            files = read_manifest(output_dir)
+            # remembered like any build, or a touched source would end the no-op
+            # shortcut for good (its stamp is new, the record's is old)
+            _remember(site_root, output_dir, options, cache, new_signatures, fingerprint,
+                      loaded, files, mtimes, stats)  # output_unchanged saw these times
+            return BuildResult(loaded, current, renderer, new_signatures, files, signed)
+    staging = None
     try:
+        staging = Staging(output_dir, site_root, trust_manifest=options.use_cache, mtimes=mtimes)
         for static in loaded.sources.static:
-            staging.put(PurePosixPath(static.name), static.path.read_bytes())
+            staging.put(PurePosixPath(static.name), _read_static(static))
         stale_outputs = {route.output for route in stale}
         todo = stale + [route for route in loaded.routes
                         if route.output not in stale_outputs and not staging.keep(route.output)]
         stats.counts["pages_kept"] = len(loaded.routes) - len(todo)
         render_routes(renderer, loaded, todo, staging, options.jobs, stats)
-    except BaseException:
-        staging.discard()
-        raise
-    report = staging.finish()
+        report = staging.finish()
+    except OSError as exc:  # writing the staging folder (here or in a worker) failed
+        from chronicle_ssg.write import is_output_path, output_error
+        if exc.filename is not None and not is_output_path(str(exc.filename), output_dir):
+            raise
+        raise output_error(exc, output_dir) from None
+    finally:
+        if staging is not None:
+            staging.discard()
     stats.lap("write")
-    if cache is not None:
-        cache.signatures = {output_key(output_dir, options): new_signatures}
-        if options.use_cache:
-            save_cache(site_root, cache)
-            record_build(site_root, output_dir, fingerprint, loaded)
-        stats.lap("cache")
+    _remember(site_root, output_dir, options, cache, new_signatures, fingerprint, loaded,
+              staging.files, staging.mtimes, stats)
     return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files), signed)
 
 
-def output_unchanged(loaded: LoadedSite, output_dir: Path) -> Any:
-    """A WriteReport when output/ already holds exactly this site (no staging needed)."""
+def _read_static(static: SourceFile) -> bytes:
+    try:
+        return static.path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}", SourceLocation(static.rel)) from None
+
+
+def _remember(site_root: Path, output_dir: Path, options: BuildOptions, cache: BuildCache | None,
+              signatures: dict[str, str], fingerprint: str, loaded: LoadedSite,
+              files: dict[str, list], mtimes: dict[str, int], stats: Stats) -> None:
+    """Save the cache, the signatures of the files in output/ and the no-op record.
+
+    `mtimes`: modification times of files in output/ seen during this build (a kept
+    file keeps its own); the others are read for the record.
+    """
+    from chronicle_ssg.write import manifest_digest
+    if cache is None:
+        return
+    cache.signatures = record_signatures(output_dir, options, signatures,
+                                         manifest_digest(output_dir))
+    if options.use_cache:
+        save_cache(site_root, cache)
+        record_build(site_root, output_dir, fingerprint, loaded, files, mtimes)
+    stats.lap("cache")
+
+
+def output_unchanged(loaded: LoadedSite, output_dir: Path,
+                     mtimes: dict[str, int] | None = None) -> Any:
+    """A WriteReport when output/ already holds exactly this site (no staging needed):
+    every file of the manifest is there with its recorded size (and modification time,
+    when `mtimes` has it)."""
     from chronicle_ssg.write import WriteReport, content_hash, read_manifest
     old = read_manifest(output_dir)
     expected = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
     if set(old) != expected:
         return None
     for static in loaded.sources.static:
-        if content_hash(static.path.read_bytes()) != old[static.name][0]:
+        if content_hash(_read_static(static)) != old[static.name][0]:
             return None
-    for name, (_, size) in old.items():
-        try:
-            if (output_dir / name).stat().st_size != size:
-                return None
-        except OSError:
-            return None
+    if altered_outputs(output_dir, old, mtimes or {}):
+        return None
     return WriteReport(unchanged=len(old))
 
 
+def altered_outputs(output_dir: Path, files: dict[str, list], mtimes: dict[str, int]) -> list[str]:
+    """Files of the manifest that are missing, or whose size (or recorded modification
+    time) differs: someone changed output/ by hand since."""
+    altered = []
+    root = str(output_dir)
+    for name, value in files.items():
+        try:
+            info = os.stat(f"{root}/{name}")
+        except OSError:
+            altered.append(name)
+            continue
+        recorded = mtimes.get(name)
+        if info.st_size != value[1] or (recorded is not None and info.st_mtime_ns != recorded):
+            altered.append(name)
+    return altered
+
+
 def input_fingerprint(site_root: Path, sources: SourceSet, output_dir: Path,
-                      options: BuildOptions) -> str:
-    """A hash over every input's stamp, the config file, the options and the version."""
+                      options: BuildOptions, config: SiteConfig | None = None) -> str:
+    """A hash over every input's stamp, the config file, the options and the version.
+
+    SOURCE_DATE_EPOCH is an input too: it decides which entries are published (and,
+    with build_timestamp, the footer; without the variable the time then changes on
+    every build, so such a build is never a no-op).
+    """
     import hashlib
     from chronicle_ssg import __version__
-    config = site_root / "chronicle.toml"
+    config_file = site_root / "chronicle.toml"
+    now = build_now().isoformat() if config is not None and config.build_timestamp else ""
     parts = [__version__, str(output_dir), repr(options), str(sources.theme_dir),
-             config.read_bytes().hex()]
+             config_file.read_bytes().hex(), os.environ.get("SOURCE_DATE_EPOCH", ""), now]
     for group in (sources.content, sources.comments, sources.templates, sources.static):
         parts.extend(f"{s.rel}\x1f{s.stamp}" for s in group)
     return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogateescape"),
@@ -467,40 +556,96 @@ def _last_build_file(site_root: Path) -> Path:
     return site_root / CACHE_DIR / "last-build.json"
 
 
-def unchanged_build(site_root: Path, output_dir: Path, fingerprint: str) -> BuildResult | None:
-    """The no-op build: same inputs as last time, output/ untouched since, nothing due.
-
-    Returns a result without a loaded site, having read only stamps and two small files.
-    """
+def _read_record(site_root: Path, output_dir: Path) -> tuple[dict, bytes] | None:
+    """The last build's record and the manifest in output/, when the record is about
+    this very manifest."""
     import json
-    from chronicle_ssg.write import MANIFEST, WriteReport, content_hash
+    from chronicle_ssg.write import MANIFEST, content_hash
     try:
         record = json.loads(_last_build_file(site_root).read_text("utf-8"))
         manifest = (output_dir / MANIFEST).read_bytes()
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("fingerprint") != fingerprint \
-            or record.get("manifest") != content_hash(manifest):
+    if not isinstance(record, dict) or record.get("manifest") != content_hash(manifest):
         return None
+    return record, manifest
+
+
+def _mtimes_of(record: dict, files: dict[str, list]) -> dict[str, int]:
+    """The record's modification times, listed in the manifest's (sorted) order."""
+    mtimes = record.get("mtimes")
+    if not isinstance(mtimes, list) or len(mtimes) != len(files) \
+            or not all(type(m) is int for m in mtimes):
+        return {}
+    return dict(zip(files, mtimes))
+
+
+def recorded_mtimes(site_root: Path, output_dir: Path) -> dict[str, int]:
+    """The modification time of each file in output/ as the last build left it; empty
+    when output/ changed since (serve updates it in place) or nothing was recorded."""
+    import json
+    found = _read_record(site_root, output_dir)
+    if found is None:
+        return {}
+    try:
+        files = json.loads(found[1]).get("files", {})
+    except (ValueError, AttributeError):
+        return {}
+    return _mtimes_of(found[0], files) if isinstance(files, dict) else {}
+
+
+def unchanged_build(site_root: Path, output_dir: Path, fingerprint: str) -> BuildResult | None:
+    """The no-op build: same inputs as last time, output/ as the last build left it,
+    nothing due.
+
+    Returns a result without a loaded site, having read two small files and the stamps
+    of the sources and of the output files: a file removed or changed in output/ since
+    (by size or modification time) sends the build down the normal path, which puts it
+    right.
+    """
+    import json
+    from chronicle_ssg.write import WriteReport
+    found = _read_record(site_root, output_dir)
+    if found is None or found[0].get("fingerprint") != fingerprint:
+        return None
+    record, manifest = found
     due = record.get("next_due")
     if due is not None and build_now().timestamp() >= due:
         return None  # a scheduled entry is due: it must be published now
-    files = json.loads(manifest).get("files", {})
+    try:
+        files = json.loads(manifest).get("files", {})
+    except (ValueError, AttributeError):
+        return None
+    mtimes = _mtimes_of(record, files) if isinstance(files, dict) else {}
+    if not mtimes or altered_outputs(output_dir, files, mtimes):
+        return None
     return BuildResult(None, WriteReport(unchanged=len(files)), None, {}, files)
 
 
-def record_build(site_root: Path, output_dir: Path, fingerprint: str, loaded: LoadedSite) -> None:
-    """Remember this build's inputs so the next identical build can stop early."""
+def record_build(site_root: Path, output_dir: Path, fingerprint: str, loaded: LoadedSite,
+                 files: dict[str, list], known: dict[str, int]) -> None:
+    """Remember this build's inputs, and the modification time of each output file, so
+    the next identical build can stop early once it has seen output/ is as it was.
+
+    `known`: modification times already known (files linked unread keep theirs); the
+    others are read from output/.
+    """
     import json
     from chronicle_ssg.write import MANIFEST, content_hash
     due = loaded.site.next_due
+    root = str(output_dir)
     try:
         manifest = (output_dir / MANIFEST).read_bytes()
+        names = json.loads(manifest).get("files", {})
+        if names.keys() != files.keys():
+            return  # output/ is not what this build made: record nothing
+        mtimes = [known.get(name) or os.stat(f"{root}/{name}").st_mtime_ns for name in names]
         _last_build_file(site_root).write_text(json.dumps({
             "fingerprint": fingerprint, "manifest": content_hash(manifest),
             "next_due": due.timestamp() if due else None,
-            "entries": len(loaded.site.entries), "pages": len(loaded.routes)}))
-    except OSError:
+            "entries": len(loaded.site.entries), "pages": len(loaded.routes),
+            "mtimes": mtimes}))
+    except (OSError, ValueError, AttributeError):
         pass
 
 

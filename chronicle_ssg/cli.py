@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from chronicle_ssg import __version__
@@ -39,6 +41,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
     build.add_argument("--no-cache", action="store_true", help="ignore and do not update .chronicle-cache/")
     build.add_argument("--stats", action="store_true", help="print per-stage timings and counts")
+    build.add_argument("--no-wait", action="store_true",
+                       help="fail at once when another chronicle process uses the output folder")
 
     serve = commands.add_parser("serve", help="build, serve on localhost and reload on change",
                                 description="Build, serve output/ over HTTP, watch the sources "
@@ -48,6 +52,8 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", "-p", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument("--open", action="store_true", help="open the site in a web browser")
     serve.add_argument("--output", "-o", type=Path, metavar="DIR", help="output folder (default: SOURCE/output)")
+    serve.add_argument("--no-wait", action="store_true",
+                       help="fail at once when another chronicle process uses the output folder")
 
     listing = commands.add_parser("list", help="list entries with date, status and URL",
                                   description="Show what a build will publish.")
@@ -155,6 +161,10 @@ def _run(argv: list[str] | None) -> int:
     except BrokenPipeError:  # `chronicle list | head`: the reader left, that is fine
         sys.stderr.close()
         return 0
+    except OSError as exc:  # the stages turn what they expect into errors; this is the rest
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -169,18 +179,34 @@ def _output_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from chronicle_ssg.build import Stats, build_site
-    from chronicle_ssg.cache import BuildCache, load_cache
-    source, output, options = args.source.absolute(), _output_dir(args), _options(args)
+    source, output = args.source.absolute(), _output_dir(args)
     if args.watch:
         from chronicle_ssg.stopping import StopRequest
         with StopRequest() as stop:  # see cmd_serve
             from chronicle_ssg.serve import watch_and_rebuild
-            if stop.requested:
-                print("stopped", file=sys.stderr)
-                return 0
-            return watch_and_rebuild(source, output, options, stop)
+            with _holding_output(stop, output, source, "build --watch", args.no_wait):
+                return watch_and_rebuild(source, output, _options(args), stop)
+    from chronicle_ssg.write import lock_output
     started = time.perf_counter()
+    with lock_output(output, source, "build", wait=not args.no_wait):
+        return _build_once(args, source, output, started)
+
+
+@contextlib.contextmanager
+def _holding_output(stop, output: Path, source: Path, command: str,  # type: ignore[no-untyped-def]
+                    no_wait: bool) -> Iterator[None]:
+    """The output lock for serve and build --watch; Ctrl-C while waiting for it stops."""
+    from chronicle_ssg.write import lock_output
+    with contextlib.ExitStack() as held:
+        with stop.interruptible():  # a stop asked for already, or while waiting, is a stop
+            held.enter_context(lock_output(output, source, command, wait=not no_wait))
+        yield
+
+
+def _build_once(args: argparse.Namespace, source: Path, output: Path, started: float) -> int:
+    from chronicle_ssg.build import Stats, build_site
+    from chronicle_ssg.cache import BuildCache, load_cache
+    options = _options(args)
     from chronicle_ssg.progress import Progress
     stats = Stats(progress=None if args.quiet else Progress())
     # --strict and --stats need the loaded site, so they skip the no-op shortcut
@@ -299,11 +325,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from chronicle_ssg.stopping import StopRequest
     with StopRequest() as stop:  # before the heavy imports: a Ctrl-C during them is a stop
         from chronicle_ssg.serve import serve
-        if stop.requested:
-            print("stopped", file=sys.stderr)
-            return 0
-        return serve(args.source.absolute(), _output_dir(args), _options(args), stop,
-                     host=args.host, port=args.port, open_browser=args.open)
+        source, output = args.source.absolute(), _output_dir(args)
+        with _holding_output(stop, output, source, "serve", args.no_wait):
+            return serve(source, output, _options(args), stop,
+                         host=args.host, port=args.port, open_browser=args.open)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -313,13 +338,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_clean(args: argparse.Namespace) -> int:
     import shutil
-    from chronicle_ssg.write import MANIFEST
+    from chronicle_ssg.write import MANIFEST, lock_output
     root = args.source.absolute()
-    for folder in (root / "output", root / ".chronicle-cache"):
-        if folder.name == "output" and folder.exists() and not (folder / MANIFEST).exists():
-            print(f"left {folder}: not written by chronicle", file=sys.stderr)
-            continue
-        if folder.exists():
+    output = root / "output"
+    folders = [folder for folder in (output, root / ".chronicle-cache") if folder.exists()]
+    if output in folders and (output.is_symlink() or not (output / MANIFEST).exists()):
+        print(f"left {output}: not written by chronicle", file=sys.stderr)
+        folders.remove(output)
+    # not while a build or serve uses output/ (the lock file stays: see docs/cli.md)
+    with lock_output(output, root, "clean") if output in folders else contextlib.nullcontext():
+        for folder in folders:
             shutil.rmtree(folder)
             print(f"removed {folder}")
     return 0

@@ -123,6 +123,10 @@ class XrefError(ChronicleError):
     """A cross-reference names an entry that does not exist."""
 
 
+class OutputError(ChronicleError):
+    """The output folder (or the folder it lives in) cannot be written, or is in use."""
+
+
 class BuildFailed(Exception):
     """One or more errors stopped the build; all are reported together."""
 

@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 from typing import Collection, Mapping
 
 from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
-                                 Stats, build_now, build_site, load_site, output_key,
-                                 render_routes)
+                                 Stats, build_now, build_site, load_site, record_signatures,
+                                 render_routes, signing_digest)
 from chronicle_ssg.discover import restamped, updated_sources
 from chronicle_ssg.incremental import Signed, route_signature, sign, signatures, site_facts
 from chronicle_ssg.cache import BuildCache, load_cache, save_signatures
@@ -242,7 +242,6 @@ class SiteSession:
 
     def _general_rebuild(self, changed: set[str] | None, started: float,
                          first: Collection[str] | None) -> Delta:
-        from chronicle_ssg import __version__
         from chronicle_ssg.render import make_environment
         previous = self.result
         if previous is None:
@@ -260,7 +259,7 @@ class SiteSession:
         renderer = previous.renderer
         if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir:
             renderer = make_environment(loaded.sources, self.site_root)
-        config_digest = f"{__version__}|{loaded.config.digest()}"
+        config_digest = signing_digest(loaded, self.options)
         produced = set(self._memo.routes.outputs or ())
         if first is None:
             signed = sign(loaded.site, loaded.routes, renderer.template_digests, config_digest,
@@ -346,10 +345,10 @@ class SiteSession:
         """
         with self.lock:
             if self._manifest_due and self.result is not None:
-                write_manifest(self.output_dir, self.result.files)
+                manifest = write_manifest(self.output_dir, self.result.files)
                 if self.options.use_cache:  # a later `chronicle build` must not trust stale pages
-                    save_signatures(self.site_root, {
-                        output_key(self.output_dir, self.options): self.result.signatures})
+                    save_signatures(self.site_root, record_signatures(
+                        self.output_dir, self.options, self.result.signatures, manifest))
                     self._record_withdrawn = False
                 self._manifest_due = False
 
