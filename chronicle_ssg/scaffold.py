@@ -76,7 +76,7 @@ def new_site(folder: Path) -> Path:
     entry.write_text(FIRST_ENTRY.format(date=f"{now:%Y-%m-%d %H:%M}",
                                         path=entry.relative_to(folder).as_posix()), "utf-8")
     (folder / "content" / "pages" / "about.md").write_text(ABOUT, "utf-8")
-    (folder / ".gitignore").write_text("output/\n.chronicle-cache/\n", "utf-8")
+    (folder / ".gitignore").write_text("output/\n.output.lock\n.chronicle-cache/\n", "utf-8")
     return folder
 
 

@@ -20,7 +20,8 @@ def test_new_site_writes_config_entry_page_and_gitignore(tmp_path: Path) -> None
     assert meta["title"] == "Hello, chronicle"
     written = dt.datetime.strptime(meta["date"], "%Y-%m-%d %H:%M")  # naive: the site's UTC
     assert written <= dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    assert "output/" in (root / ".gitignore").read_text()
+    assert (root / ".gitignore").read_text().splitlines() == ["output/", ".output.lock",
+                                                             ".chronicle-cache/"]
 
 
 def test_new_entry_quotes_title_and_is_a_draft(tmp_path: Path) -> None:
