@@ -310,7 +310,8 @@ class Staging:
         self.trust_manifest = trust_manifest
         self.old_mtimes = mtimes or {}
         self.files: dict[str, list] = {}
-        #: modification times of the old files linked unread (they keep them)
+        #: modification times of files as they are in output/ after finish (kept files
+        #: keep theirs), for the record of the no-op build
         self.mtimes: dict[str, int] = {}
         self.added: list[str] = []
         self.changed: list[str] = []
@@ -416,10 +417,14 @@ class Staging:
             self.discard(background=len(self.files) >= BACKGROUND_DELETE)
 
     def _check_complete(self) -> None:
-        root = self._new_root
+        """Every file of the manifest is in the staging folder with its size; their
+        modification times are noted on the way (the files keep them once swapped in)."""
+        root, mtimes = self._new_root, self.mtimes
         for name in (MANIFEST, *self.files):
             try:
-                size = os.stat(f"{root}/{name}").st_size
+                info = os.stat(f"{root}/{name}")
+                size = info.st_size
+                mtimes[name] = info.st_mtime_ns
             except OSError:
                 size = -1
             if size < 0 or (name != MANIFEST and size != self.files[name][1]):
