@@ -177,3 +177,21 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path: Path, site_env
     else:
         with running_chronicle(root, site_env, *command, "--no-wait") as server:
             assert "serving http://" in server.stderr  # it started: the lock was free
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["build", "--watch"]])
+def test_ctrl_c_while_waiting_for_the_lock_stops(tmp_path: Path, site_env: dict[str, str],
+                                                 command: list[str]) -> None:
+    root = many_entries(tmp_path, 2)
+    held = HeldLock(root / "output")
+    try:
+        process = subprocess.Popen(chronicle(root, *command), env=site_env, text=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith("waiting for chronicle build (PID 424242)")
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=WAIT)
+    finally:
+        held.release()
+    assert process.returncode == 0 and err.strip() == "stopped", err
+    assert not (root / "output").exists()
