@@ -109,11 +109,15 @@ def session_processes(session_id: int) -> list[int]:
     return pids
 
 
-def fetch(server: Running, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-    """One request with the path sent exactly as given (no normalisation)."""
+def fetch(server: Running, path: str, method: str = "GET", host: str | None = None,
+          ) -> tuple[int, dict[str, str], bytes]:
+    """One request with the path sent exactly as given (no normalisation); `host` replaces
+    the Host header http.client would send."""
     connection = http.client.HTTPConnection(*server.host_port, timeout=WAIT)
     try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
+        connection.putrequest(method, path, skip_accept_encoding=True, skip_host=host is not None)
+        if host is not None:
+            connection.putheader("Host", host)
         connection.endheaders()
         response = connection.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
