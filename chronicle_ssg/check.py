@@ -417,7 +417,7 @@ def public_addresses(host: str, port: int,
         raise URLError(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
     refused = sorted({str(info[4][0]) for info in found if not allowed(str(info[4][0]))})
     if refused:
-        raise PrivateAddress(f"{host} is {', '.join(refused)}")
+        raise PrivateAddress(host if refused == [host] else f"{host} is {', '.join(refused)}")
     return found
 
 

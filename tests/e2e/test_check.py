@@ -361,10 +361,10 @@ def test_external_never_requests_private_addresses_from_content_or_comments(
     skipped = {(p["kind"], p["severity"], p["message"]) for p in problems}
     assert skipped == {
         ("external-link", "warning", f"{base}/admin?action=delete: skipped: private address "
-                                     "(127.0.0.1 is 127.0.0.1)"),
+                                     "(127.0.0.1)"),
         ("external-link", "warning", f"http://localhost:{port}/ok: skipped: private address "
                                      f"(localhost is {_localhost_addresses()})"),
-        ("external-link", "warning", f"http://[::1]:{port}/ok: skipped: private address (::1 is ::1)"),
+        ("external-link", "warning", f"http://[::1]:{port}/ok: skipped: private address (::1)"),
     }
     assert main(["check", "--source", str(root), "--external"]) == 0
     out = capsys.readouterr().out
@@ -394,7 +394,7 @@ def test_a_redirect_to_a_private_address_is_not_followed(
     assert public_hits[f"HEAD /go?to={private}/admin"] == 1 and public_hits["GET /ok"] == 1  # urllib follows with GET
     assert [(p.line, p.severity, p.message) for p in problems] == [
         (3, "warning", f"{public}/go?to={private}/admin: skipped: private address "
-                       "(127.0.0.1 is 127.0.0.1)")]
+                       "(127.0.0.1)")]
     assert f"{public}/go?to={private}/admin" not in json.loads((tmp_path / "cache.json").read_text())
 
 
