@@ -16,6 +16,7 @@ import json
 import mimetypes
 import os
 import posixpath
+import re
 import socket
 import sys
 import threading
@@ -56,6 +57,8 @@ LISTEN_BACKLOG = 1024
 MAX_TARGET = 8192
 #: bytes of one path segment: no file system has longer names, so such a page cannot exist
 MAX_SEGMENT = 255
+#: what a Host header may hold: a name, an IPv4 address or a bracketed IPv6 one, a port
+HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 #: errors of a rebuild that a moment's wait may cure (file descriptors or memory run short)
 TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM,
                               errno.ENOBUFS, errno.EINTR})
@@ -193,6 +196,8 @@ def host_allowed(header: str | None, bound_host: str) -> bool:
     """
     if header is None:  # HTTP/1.0 tools; browsers always send a Host
         return True
+    if not HOST_HEADER.fullmatch(header.strip()):  # no user@host or paths: one name, one port
+        return False
     try:
         name = urlsplit("//" + header.strip()).hostname or ""
     except ValueError:
@@ -290,7 +295,7 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
             self.do_GET(head=True)
 
         def do_GET(self, head: bool = False) -> None:
-            if not host_allowed(self.headers.get("Host"), self.server.server_address[0]):
+            if not host_allowed(self.headers.get("Host"), self.server.host):
                 self.close_connection = True
                 return self.send_bytes(
                     HTTPStatus.FORBIDDEN, b"chronicle serve answers only requests for its own "
@@ -399,6 +404,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: type) -> None:
         self.slots = ConnectionSlots()
+        self.host = address[0]  #: as given to --host (a name stays a name)
         if ":" in address[0]:  # --host ::1
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)

@@ -132,6 +132,8 @@ def test_the_servers_own_names_are_served(server: Running, host: str) -> None:
     ("192.168.1.20:8000", "127.0.0.1", False),
     ("preview.lan:8000", "preview.lan", True),  # --host names the machine
     ("[::1]:8000", "::1", True),
+    ("evil.example:80@127.0.0.1", "127.0.0.1", False),  # user@host: only the name counts
+    ("127.0.0.1/evil", "127.0.0.1", False),
     (None, "127.0.0.1", True),  # HTTP/1.0 tools send none; browsers always do
 ])
 def test_host_allowed(header: str | None, bound: str, allowed: bool) -> None:
