@@ -17,6 +17,7 @@ import mimetypes
 import os
 import posixpath
 import re
+import select
 import socket
 import sys
 import threading
@@ -62,6 +63,10 @@ HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?
 #: errors of a rebuild that a moment's wait may cure (file descriptors or memory run short)
 TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM,
                               errno.ENOBUFS, errno.EINTR})
+#: seconds between checks that a live-reload stream's browser is still there
+HANGUP_CHECK = 1.0
+#: seconds of silence on a live-reload stream before a comment keeps proxies from closing it
+KEEP_ALIVE = 15.0
 #: seconds to wait before each retry of a rebuild that failed for a transient reason
 RETRY_DELAYS = (0.1, 0.5, 2.0)
 
@@ -377,15 +382,31 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
                     self.wfile.write(f"event: {name}\ndata: {data}\n\n".encode())
                 self.wfile.write(b": connected\n\n")
                 self.wfile.flush()
+                quiet = 0.0
                 while not broadcaster.closed:
-                    seen, event = broadcaster.wait(seen)
-                    message = (f"event: {event[0]}\ndata: {event[1]}\n\n" if event
-                               else ": keep-alive\n\n")
+                    seen, event = broadcaster.wait(seen, timeout=HANGUP_CHECK)
+                    if event:
+                        message, quiet = f"event: {event[0]}\ndata: {event[1]}\n\n", 0.0
+                    elif self.client_left():
+                        return
+                    elif (quiet := quiet + HANGUP_CHECK) >= KEEP_ALIVE:
+                        message, quiet = ": keep-alive\n\n", 0.0
+                    else:
+                        continue
                     self.wfile.write(message.encode())
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError, OSError):
                 return
             self.close_connection = True
+
+        def client_left(self) -> bool:
+            """Whether the browser closed the stream (a tab closed or reloaded): the slot
+            is freed within a second instead of at the next failed write."""
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
 
     return Handler
 
@@ -401,6 +422,7 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False  # an idle keep-alive connection must not delay Ctrl-C
     allow_reuse_address = True
     request_queue_size = LISTEN_BACKLOG
+    admit_wait = ADMIT_WAIT
 
     def __init__(self, address: tuple[str, int], handler: type) -> None:
         self.slots = ConnectionSlots()
@@ -410,7 +432,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
 
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        if not self.slots.admit():
+        if not self.slots.admit(self.admit_wait):
             try:  # a fresh socket's buffer has room: this never blocks the accepting thread
                 request.setblocking(False)
                 request.send(BUSY_RESPONSE)

@@ -139,6 +139,7 @@ class EventStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.response.close()  # it holds the socket open after the connection lets go of it
         self.connection.close()
 
     def wait_connected(self) -> list[tuple[str, dict]]:

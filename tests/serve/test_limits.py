@@ -12,7 +12,8 @@ from __future__ import annotations
 import errno
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -269,3 +270,49 @@ def test_the_longest_idle_connection_makes_room_for_a_new_one() -> None:
         assert slots.admit(WAIT)
         handler.join(WAIT)
         assert peer.recv(1) == b""  # the client saw its idle connection closed
+
+
+@pytest.fixture
+def in_process(tmp_path: Path) -> Iterator[SimpleNamespace]:
+    """A server on a folder with one page, in this process, so its limits can be small."""
+    from chronicle_ssg.serve import Broadcaster, bind_server, make_handler
+    (tmp_path / "index.html").write_text("<p>home</p>")
+    broadcaster = Broadcaster()
+    handler = make_handler(tmp_path, "", broadcaster)
+    server = bind_server("127.0.0.1", 0, handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield SimpleNamespace(server=server, handler=handler, host_port=server.server_address[:2])
+    finally:
+        broadcaster.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(
+        in_process: SimpleNamespace) -> None:
+    in_process.handler.timeout = 0.2
+    with socket.create_connection(in_process.host_port, timeout=WAIT) as silent:
+        assert silent.recv(1) == b""  # closed by the server, not by the test's timeout
+    assert in_process.server.slots.count == 0 or _eventually(lambda: in_process.server.slots.count == 0)
+
+
+def test_a_connection_beyond_the_cap_gets_a_clean_503(in_process: SimpleNamespace) -> None:
+    from chronicle_ssg.serve import ConnectionSlots
+    in_process.server.slots = ConnectionSlots(limit=1, streams=1)
+    in_process.server.admit_wait = 0.05
+    with EventStream(in_process, "/__chronicle/events") as events:  # type: ignore[arg-type]
+        events.wait_connected()  # holds the only slot, busy
+        status, headers, body = fetch(in_process, "/")  # type: ignore[arg-type]
+        assert (status, headers["retry-after"], body) == (503, "1", b"too many connections\n")
+    assert _eventually(lambda: fetch(in_process, "/")[0] == 200)  # type: ignore[arg-type]
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    """Whether condition() holds within WAIT seconds (a thread ending frees its slot)."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
