@@ -183,6 +183,9 @@ class FlakySession:
     def flush_manifest(self) -> None:
         pass
 
+    def overdue(self) -> None:  # nothing scheduled becomes due
+        return None
+
 
 class OneBatchWatcher:
     def __init__(self, stop: threading.Event) -> None:
