@@ -9,8 +9,11 @@ happens in memory against the set of files the build wrote.
 from __future__ import annotations
 
 import html
+import http.client
+import ipaddress
 import json
 import re
+import socket
 import sys
 import tempfile
 import time
@@ -18,10 +21,10 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urljoin, urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPHandler, HTTPSHandler, Request, build_opener
 
 from chronicle_ssg import __version__
 from chronicle_ssg.errors import BuildFailed, ChronicleError, RouteConflict, XrefError
@@ -51,11 +54,13 @@ class Problem:
     kind: str  #: broken-link, missing-anchor, xref, missing-description, duplicate-title, ...
     message: str
     page: str = ""  #: the URL path of the output page it was seen on
+    severity: str = "error"  #: "warning": reported, but check still passes
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         seen = f" (on {self.page})" if self.page else ""
-        return f"{where}: {self.kind}: {self.message}{seen}"
+        said = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {said}{self.kind}: {self.message}{seen}"
 
 
 @dataclass
@@ -370,30 +375,139 @@ def problems_from_failure(failure: BuildFailed) -> list[Problem]:
     return unique_problems(problems)
 
 
+def errors_of(problems: list[Problem]) -> list[Problem]:
+    """The problems that fail the check (not the warnings)."""
+    return [p for p in problems if p.severity != "warning"]
+
+
 def format_problems(problems: list[Problem]) -> str:
     """Compiler-style lines plus a count."""
-    count = len(problems)
+    count = len(errors_of(problems))
+    warnings = len(problems) - count
     lines = [p.format() for p in problems]
-    lines.append(f"check: {count} problem{'s' if count != 1 else ''}")
+    lines.append(f"check: {count} problem{'s' if count != 1 else ''}"
+                 + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
     return "\n".join(lines)
 
 
 # -- external links ----------------------------------------------------------------------
 
 
-def fetch_status(url: str, timeout: float = EXTERNAL_TIMEOUT) -> tuple[int | None, str]:
-    """HEAD, then GET when the server refuses HEAD; (status, error text)."""
+class PrivateAddress(OSError):
+    """A link's host is, or resolves to, an address that is not on the public internet."""
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is a global unicast address: not loopback, private, link-local,
+    unspecified, multicast or reserved (an IPv4 address inside IPv6 counts as itself)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip.sixtofour):
+        ip = ip.ipv4_mapped or ip.sixtofour
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback
+                                 or ip.is_link_local or ip.is_unspecified or ip.is_private)
+
+
+def public_addresses(host: str, port: int,
+                     allowed: Callable[[str], bool] = is_public_address) -> list[tuple]:
+    """getaddrinfo() for a link's host, refused when ANY address is not public: a name that
+    also points inside the network is not asked at all."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise URLError(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
+    refused = sorted({str(info[4][0]) for info in found if not allowed(str(info[4][0]))})
+    if refused:
+        raise PrivateAddress(host if refused == [host] else f"{host} is {', '.join(refused)}")
+    return found
+
+
+def _guarded(allowed: Callable[[str], bool]) -> Callable[..., socket.socket]:
+    """socket.create_connection that connects only to the public addresses it resolved itself,
+    so a name cannot resolve to a public address for the check and a private one after."""
+    def connect(address: tuple[str, int], timeout: Any = None,
+                source_address: Any = None) -> socket.socket:
+        error: OSError | None = None
+        for family, kind, proto, _, sockaddr in public_addresses(*address, allowed=allowed):
+            sock = socket.socket(family, kind, proto)
+            try:
+                if isinstance(timeout, (int, float)):  # else http.client's "no timeout given"
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error or OSError(f"cannot connect to {address[0]}")
+    return connect
+
+
+def _guarded_opener(allowed: Callable[[str], bool]) -> Any:
+    """A urllib opener that checks the address of every request, each redirect included.
+
+    Through a proxy (http_proxy, https_proxy) the proxy connects, so the link's host is
+    checked by name before the request is handed over instead.
+    """
+    connect = _guarded(allowed)
+
+    def guarded(base: type) -> Callable[..., http.client.HTTPConnection]:
+        def make(host: str, **options: Any) -> http.client.HTTPConnection:
+            made = base(host, **options)
+            made._create_connection = connect  # type: ignore[attr-defined]
+            return made
+        return make
+
+    def open_checked(handler: Any, base: type, request: Request) -> Any:
+        target = urlsplit(request.full_url)
+        if request.host == target.netloc:
+            return handler.do_open(guarded(base), request, **handler_options(handler))
+        public_addresses(target.hostname or "", target.port or 80, allowed)  # via a proxy
+        return handler.do_open(base, request, **handler_options(handler))
+
+    def handler_options(handler: Any) -> dict[str, Any]:
+        return {"context": handler._context} if isinstance(handler, HTTPSHandler) else {}
+
+    class Plain(HTTPHandler):
+        def http_open(self, request: Request) -> Any:
+            return open_checked(self, http.client.HTTPConnection, request)
+
+    class Secure(HTTPSHandler):
+        def https_open(self, request: Request) -> Any:
+            return open_checked(self, http.client.HTTPSConnection, request)
+
+    return build_opener(Plain, Secure)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """What asking an external URL gave: its status, or why it failed or was not asked."""
+
+    status: int | None
+    error: str = ""
+    skipped: bool = False  #: not requested: the address is not public
+
+
+def fetch_status(url: str, timeout: float = EXTERNAL_TIMEOUT,
+                 allowed: Callable[[str], bool] = is_public_address) -> LinkStatus:
+    """HEAD, then GET when the server refuses HEAD; never to a non-public address."""
     headers = {"User-Agent": f"chronicle-check/{__version__}"}
-    status, error = None, ""
+    opener = _guarded_opener(allowed)
+    result = LinkStatus(None)
     for method in ("HEAD", "GET"):
         try:
-            with urlopen(Request(url, method=method, headers=headers), timeout=timeout) as reply:
-                return reply.status, ""
+            with opener.open(Request(url, method=method, headers=headers), timeout=timeout) as reply:
+                return LinkStatus(reply.status)
+        except PrivateAddress as exc:  # refused before a request (a redirect hop included)
+            return LinkStatus(None, f"skipped: private address ({exc})", skipped=True)
         except HTTPError as exc:
-            status, error = exc.code, f"HTTP {exc.code}"
-        except (URLError, OSError, ValueError) as exc:
-            status, error = None, str(getattr(exc, "reason", exc))
-    return status, error
+            result = LinkStatus(exc.code, f"HTTP {exc.code}")
+        except (URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, PrivateAddress):
+                return LinkStatus(None, f"skipped: private address ({reason})", skipped=True)
+            result = LinkStatus(None, str(reason))
+    return result
 
 
 def load_cache(path: Path) -> dict[str, dict]:
@@ -406,18 +520,34 @@ def load_cache(path: Path) -> dict[str, dict]:
 
 
 def check_external(urls: dict[str, list[tuple[str, int | None, str]]], cache_path: Path,
-                   now: float | None = None) -> list[Problem]:
-    """Fetch each external URL once (8 at a time), trusting recent successes from the cache."""
+                   now: float | None = None,
+                   allowed: Callable[[str], bool] | None = None) -> list[Problem]:
+    """Fetch each external URL once (8 at a time), trusting recent successes from the cache.
+
+    Links to addresses that are not public (loopback, private, link-local, ...) are not
+    requested: a reader's comment must not make check call the writer's router or admin
+    pages. They are warnings, and are not cached (the name may point elsewhere later).
+    """
     now = time.time() if now is None else now
+    allowed = allowed or is_public_address
     cache = load_cache(cache_path)
     fresh = [u for u in sorted(urls) if not _cached_ok(cache.get(u), now)]
+    skipped: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=EXTERNAL_WORKERS) as pool:
-        for url, (status, error) in zip(fresh, pool.map(fetch_status, fresh)):
-            cache[url] = {"status": status, "error": error, "checked": now}
+        for url, result in zip(fresh, pool.map(lambda u: fetch_status(u, allowed=allowed), fresh)):
+            if result.skipped:
+                skipped[url] = result.error
+                cache.pop(url, None)
+            else:
+                cache[url] = {"status": result.status, "error": result.error, "checked": now}
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n", "utf-8")
     problems = []
     for url in sorted(urls):
+        if url in skipped:
+            problems += [Problem(file, line, "external-link", f"{url}: {skipped[url]}", page,
+                                 severity="warning") for file, line, page in urls[url]]
+            continue
         result = cache[url]
         if not _ok(result):
             reason = result.get("error") or f"HTTP {result.get('status')}"
@@ -460,7 +590,7 @@ def run_check(site_root: Path, output: Path | None, fmt: str, external: bool) ->
     except BuildFailed as failure:
         problems = problems_from_failure(failure)
     _print(problems, fmt)
-    return 1 if problems else 0
+    return 1 if errors_of(problems) else 0
 
 
 def _check_folder(loaded: LoadedSite, folder: Path) -> tuple[list[Problem], LinkChecker]:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -41,6 +45,40 @@ def _chunks(count: int, jobs: int) -> list[range]:
     # several chunks per worker so a slow chunk does not leave a core idle
     size = max(1, count // (jobs * 4) + 1)
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+#: prctl(2) option: the signal a process gets when the thread that forked it ends
+PR_SET_PDEATHSIG = 1
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a pool worker: it lives and dies with the main process, silently.
+
+    A build killed with SIGKILL cannot stop its workers; without this they would finish
+    their slice, fail to send it to nobody and print a BrokenPipeError traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the main process stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # serve's handler must not keep a worker
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            _watch_parent(parent)
+    else:
+        _watch_parent(parent)
+    if os.getppid() != parent:  # the main process died before the line above
+        os._exit(0)
+
+
+def _watch_parent(parent: int) -> None:
+    """Where prctl is missing: a thread that ends the worker once its parent is gone."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
 
 
 @dataclass
@@ -85,7 +123,7 @@ def map_items(work: Callable[[Any], Any], items: Sequence[Any], jobs: int,
                     progress.advance(len(indices))
         else:
             context = multiprocessing.get_context("fork")
-            with context.Pool(jobs) as pool:
+            with context.Pool(jobs, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
                 for outcome in pool.imap(_run_slice, slices, chunksize=1):
                     outcomes.append(outcome)
                     if progress:

@@ -9,10 +9,16 @@ only CSS changed, or show an overlay with the error when the rebuild failed.
 
 from __future__ import annotations
 
+import errno
 import html
+import ipaddress
 import json
 import mimetypes
+import os
 import posixpath
+import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -38,6 +44,31 @@ EVENTS_PATH = "/__chronicle/events"
 SCRIPT_PATH = "/__chronicle/livereload.js"
 #: Python's own table only: /etc/mime.types differs between machines
 MIME_TYPES = mimetypes.MimeTypes(filenames=())
+#: connections served at once, each by a thread; the longest idle one makes room for a new one
+MAX_CONNECTIONS = 64
+#: of those, live-reload streams (one per open tab), so that pages always have room
+MAX_EVENT_STREAMS = 32
+#: seconds a connection may wait for its next request, or stall one read or write
+IDLE_TIMEOUT = 10.0
+#: seconds a new connection waits for a busy one to finish before it gets 503
+ADMIT_WAIT = 5.0
+#: connections the kernel queues until they are accepted: a burst waits instead of failing
+LISTEN_BACKLOG = 1024
+#: bytes of a request target; longer gets 414 (no file path on disk is that long)
+MAX_TARGET = 8192
+#: bytes of one path segment: no file system has longer names, so such a page cannot exist
+MAX_SEGMENT = 255
+#: what a Host header may hold: a name, an IPv4 address or a bracketed IPv6 one, a port
+HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+#: errors of a rebuild that a moment's wait may cure (file descriptors or memory run short)
+TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM,
+                              errno.ENOBUFS, errno.EINTR})
+#: seconds between checks that a live-reload stream's browser is still there
+HANGUP_CHECK = 1.0
+#: seconds of silence on a live-reload stream before a comment keeps proxies from closing it
+KEEP_ALIVE = 15.0
+#: seconds to wait before each retry of a rebuild that failed for a transient reason
+RETRY_DELAYS = (0.1, 0.5, 2.0)
 
 
 class Broadcaster:
@@ -85,6 +116,111 @@ class Broadcaster:
             self.condition.notify_all()
 
 
+class ConnectionSlots:
+    """Bounds the connections served at once, so idle sockets cannot pile up threads.
+
+    Each connection is idle (waiting for its next request) or busy (a request, or a
+    live-reload stream). A new connection over the limit closes the longest-idle one and
+    takes its place; when every connection is busy it waits a little, then gets 503.
+    """
+
+    def __init__(self, limit: int = MAX_CONNECTIONS, streams: int = MAX_EVENT_STREAMS) -> None:
+        self.changed = threading.Condition()
+        self.limit, self.stream_limit = limit, streams
+        self.count = 0
+        self.streams = 0
+        self.idle: dict[socket.socket, None] = {}  #: oldest first
+        self.evicted: set[socket.socket] = set()
+
+    def admit(self, wait: float = ADMIT_WAIT) -> bool:
+        """Take a slot for a new connection; False when none came free in time."""
+        deadline = time.monotonic() + wait
+        with self.changed:
+            while self.count >= self.limit:
+                if self.idle and not self.evicted:
+                    self._evict(next(iter(self.idle)))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.changed.wait(min(remaining, 0.05))
+            self.count += 1
+            return True
+
+    def _evict(self, connection: socket.socket) -> None:
+        del self.idle[connection]
+        self.evicted.add(connection)
+        try:  # wakes its thread, blocked reading, which then ends and frees the slot
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def release(self, connection: socket.socket) -> None:
+        with self.changed:
+            self.count -= 1
+            self.idle.pop(connection, None)
+            self.evicted.discard(connection)
+            self.changed.notify_all()
+
+    def set_idle(self, connection: socket.socket) -> bool:
+        """The connection waits for its next request; False when it was closed to make room."""
+        with self.changed:
+            if connection in self.evicted:
+                return False
+            self.idle[connection] = None
+            self.changed.notify_all()
+            return True
+
+    def set_busy(self, connection: socket.socket) -> bool:
+        """A request arrived; False when the connection was closed to make room meanwhile."""
+        with self.changed:
+            if connection in self.evicted:
+                return False
+            self.idle.pop(connection, None)
+            return True
+
+    def open_stream(self) -> bool:
+        with self.changed:
+            if self.streams >= self.stream_limit:
+                return False
+            self.streams += 1
+            return True
+
+    def close_stream(self) -> None:
+        with self.changed:
+            self.streams -= 1
+
+
+def host_allowed(header: str | None, bound_host: str) -> bool:
+    """Whether a Host header names this server.
+
+    A web page can point its own host name at 127.0.0.1 (DNS rebinding) and then read
+    what serve answers, drafts included; its requests still carry its own name. So only
+    loopback names, the address serve was told to listen on and, when that is every
+    address (0.0.0.0), IP literals and this machine's name are served. The port is not
+    checked: a name alone decides whose page asks, and port forwarding changes ports.
+    """
+    if header is None:  # HTTP/1.0 tools; browsers always send a Host
+        return True
+    if not HOST_HEADER.fullmatch(header.strip()):  # no user@host or paths: one name, one port
+        return False
+    try:
+        name = urlsplit("//" + header.strip()).hostname or ""
+    except ValueError:
+        return False
+    name = name.rstrip(".")
+    bound = bound_host.strip("[]").lower()
+    if name in ("localhost", "127.0.0.1", "::1", bound):
+        return True
+    if bound not in ("", "0.0.0.0", "::"):
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        machine = socket.gethostname().lower()
+        return name in (machine, machine + ".local")
+
+
 def resolve_request(output_dir: Path, base_path: str, raw_path: str) -> Path | None:
     """The file to serve for a request path, or None (missing, or outside output/)."""
     path = unquote(urlsplit(raw_path).path, errors="strict")
@@ -99,14 +235,16 @@ def resolve_request(output_dir: Path, base_path: str, raw_path: str) -> Path | N
     parts = [p for p in path.split("/") if p]
     if any(p in ("..", ".") for p in parts) or posixpath.isabs("".join(parts[:1])):
         return None
+    if any(len(p.encode("utf-8", "surrogateescape")) > MAX_SEGMENT for p in parts):
+        return None  # no such file can exist; asking the file system would fail, not say no
     candidate = output_dir.joinpath(*parts)
-    if path.endswith("/") or candidate.is_dir():  # the handler redirects folders to "/"
-        candidate = candidate / "index.html"
     try:
+        if path.endswith("/") or candidate.is_dir():  # the handler redirects folders to "/"
+            candidate = candidate / "index.html"
         real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if not real.is_relative_to(output_dir.resolve()) or not real.is_file():
+        if not real.is_relative_to(output_dir.resolve()) or not real.is_file():
+            return None
+    except (OSError, RuntimeError):  # a path too long, a link loop: no page there
         return None
     return real
 
@@ -137,14 +275,40 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
     class Handler(BaseHTTPRequestHandler):
         server_version = "chronicle"
         protocol_version = "HTTP/1.1"
+        timeout = IDLE_TIMEOUT  #: for each read and write: a silent client is let go
+        server: _Server
 
         def log_message(self, format: str, *args: object) -> None:  # quiet by default
             pass
+
+        def handle(self) -> None:
+            """Requests one after another; between them the connection may be closed for room."""
+            slots = self.server.slots
+            self.close_connection = True
+            while slots.set_idle(self.connection):
+                self.handle_one_request()
+                if self.close_connection:
+                    break
+
+        def parse_request(self) -> bool:
+            if not self.server.slots.set_busy(self.connection):
+                self.close_connection = True
+                return False
+            return super().parse_request()
 
         def do_HEAD(self) -> None:
             self.do_GET(head=True)
 
         def do_GET(self, head: bool = False) -> None:
+            if not host_allowed(self.headers.get("Host"), self.server.host):
+                self.close_connection = True
+                return self.send_bytes(
+                    HTTPStatus.FORBIDDEN, b"chronicle serve answers only requests for its own "
+                    b"address, such as 127.0.0.1 or localhost\n", "text/plain; charset=utf-8",
+                    head)
+            if len(self.path) > MAX_TARGET:
+                self.close_connection = True
+                return self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
             path = urlsplit(self.path).path
             if path == base_path + EVENTS_PATH:
                 if head:  # the headers of the stream, without holding the connection open
@@ -189,6 +353,12 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
                 self.wfile.write(body)
 
         def stream_events(self) -> None:
+            slots = self.server.slots
+            if not slots.open_stream():  # the tab still works; it just does not reload
+                self.close_connection = True
+                return self.send_bytes(HTTPStatus.SERVICE_UNAVAILABLE,
+                                       b"too many live-reload streams\n",
+                                       "text/plain; charset=utf-8", False)
             page = parse_qs(urlsplit(self.path).query).get("page", [""])[0]
             if page:
                 broadcaster.watch_page(page, 1)
@@ -197,6 +367,7 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
             finally:
                 if page:
                     broadcaster.watch_page(page, -1)
+                slots.close_stream()
 
         def send_events(self) -> None:
             # before the headers: a client that has them gets every event published after
@@ -211,22 +382,75 @@ def make_handler(output_dir: Path, base_path: str, broadcaster: Broadcaster,
                     self.wfile.write(f"event: {name}\ndata: {data}\n\n".encode())
                 self.wfile.write(b": connected\n\n")
                 self.wfile.flush()
+                quiet = 0.0
                 while not broadcaster.closed:
-                    seen, event = broadcaster.wait(seen)
-                    message = (f"event: {event[0]}\ndata: {event[1]}\n\n" if event
-                               else ": keep-alive\n\n")
+                    seen, event = broadcaster.wait(seen, timeout=HANGUP_CHECK)
+                    if event:
+                        message, quiet = f"event: {event[0]}\ndata: {event[1]}\n\n", 0.0
+                    elif self.client_left():
+                        return
+                    elif (quiet := quiet + HANGUP_CHECK) >= KEEP_ALIVE:
+                        message, quiet = ": keep-alive\n\n", 0.0
+                    else:
+                        continue
                     self.wfile.write(message.encode())
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError, OSError):
                 return
             self.close_connection = True
 
+        def client_left(self) -> bool:
+            """Whether the browser closed the stream (a tab closed or reloaded): the slot
+            is freed within a second instead of at the next failed write."""
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
+
     return Handler
+
+
+#: sent on a connection refused for lack of room, before it is closed
+BUSY_RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                 b"Content-Length: 21\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+                 b"too many connections\n")
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # an idle keep-alive connection must not delay Ctrl-C
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
+    admit_wait = ADMIT_WAIT
+
+    def __init__(self, address: tuple[str, int], handler: type) -> None:
+        self.slots = ConnectionSlots()
+        self.host = address[0]  #: as given to --host (a name stays a name)
+        if ":" in address[0]:  # --host ::1
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if not self.slots.admit(self.admit_wait):
+            try:  # a fresh socket's buffer has room: this never blocks the accepting thread
+                request.setblocking(False)
+                request.send(BUSY_RESPONSE)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: nobody else frees the slot
+            self.slots.release(request)
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release(request)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A browser that goes away mid-response is normal; anything else is one line."""
@@ -308,22 +532,55 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
         session.flush_manifest()
 
 
+def transient_reason(exc: BaseException) -> str | None:
+    """Why a rebuild failed, when waiting a moment may cure it (no file descriptors or
+    memory left, for instance while a browser holds many connections); else None."""
+    if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+        return os.strerror(exc.errno)
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, BuildFailed):
+        return next(filter(None, map(transient_reason, exc.errors)), None)
+    if isinstance(exc, ChronicleError):
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None:
+            return transient_reason(cause)
+        # stages report a file they could not read by its strerror text, without the errno
+        return next((os.strerror(code) for code in sorted(TRANSIENT_ERRNOS)
+                     if os.strerror(code) in exc.message), None)
+    return None
+
+
 def _reporting(action: Callable[[], T], log: Callable[[str], None],
                broadcaster: Broadcaster | None) -> T | None:
-    """Run a rebuild step; a failure is logged and shown in browsers, and gives None."""
-    try:
-        return action()
-    except (BuildFailed, ChronicleError) as exc:
-        report = _report(exc)
-        log(str(report["text"]))
-        if broadcaster:
-            broadcaster.publish("error-report", report)
-    except Exception as exc:  # a bug must not kill the watcher; show it like an error
-        text = f"internal error: {type(exc).__name__}: {exc}"
-        log(text)
-        if broadcaster:
-            broadcaster.publish("error-report", {"text": text})
+    """Run a rebuild step; a failure is logged and shown in browsers, and gives None.
+
+    A failure for a transient reason is tried again a few times, waiting longer each
+    time, before it is reported: the rebuild keeps its state when it fails.
+    """
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return action()
+        except Exception as exc:
+            reason = transient_reason(exc)
+            if reason is None or delay is None:
+                _report_failure(exc, log, broadcaster)
+                return None
+            log(f"rebuild failed ({reason}); trying again in {delay:g} s")
+            time.sleep(delay)
     return None
+
+
+def _report_failure(exc: Exception, log: Callable[[str], None],
+                    broadcaster: Broadcaster | None) -> None:
+    """Log a failed step and show it in browsers; a bug must not kill the watcher either."""
+    if isinstance(exc, (BuildFailed, ChronicleError)):
+        report = _report(exc)
+    else:
+        report = {"text": f"internal error: {type(exc).__name__}: {exc}"}
+    log(str(report["text"]))
+    if broadcaster:
+        broadcaster.publish("error-report", report)
 
 
 def _log(message: str) -> None:
@@ -350,7 +607,7 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, stop_request
         pages = (resolve_request(output_dir, base_path, page) for page in broadcaster.viewed())
         return {page.relative_to(real_output).as_posix() for page in pages if page is not None}
 
-    url = f"http://{host}:{server.server_address[1]}{base_path}/"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{server.server_address[1]}{base_path}/"
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
     # said only now: an edit made after this line is seen, because the watcher runs
     _log(f"built {len(result.loaded.site.entries)} entries; serving {url} (Ctrl-C to stop)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import threading
@@ -124,7 +125,7 @@ def test_missing_cross_reference_is_a_located_problem(tmp_path: Path,
     assert code == 1
     assert problems == [{"file": "content/2025-03-18-a.md", "line": 8, "kind": "xref",
                          "message": "cross-reference entry:no-such-entry names no entry",
-                         "page": ""}]
+                         "page": "", "severity": "error"}]
 
 
 def test_entry_without_any_description(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,7 +157,7 @@ def test_duplicate_titles_name_both_files(tmp_path: Path, capsys: pytest.Capture
     assert code == 1
     assert problems == [{"file": "content/2025-03-19-b.md", "line": 2, "kind": "duplicate-title",
                          "message": "title 'the call' is also used by content/2025-03-18-a.md",
-                         "page": ""}]
+                         "page": "", "severity": "error"}]
 
 
 def test_duplicate_aliases_are_reported_not_crashed(tmp_path: Path,
@@ -226,12 +227,19 @@ def test_site_without_tags_has_no_broken_links(tmp_path: Path,
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """/ok answers; /missing is 404; /no-head refuses HEAD but answers GET."""
+    """/ok answers; /missing is 404; /no-head refuses HEAD but answers GET; /go?to=URL
+    redirects."""
 
     hits: Counter[str]
 
     def _answer(self, body: bool) -> None:
         type(self).hits[f"{self.command} {self.path}"] += 1
+        if self.path.startswith("/go?to="):
+            self.send_response(302)
+            self.send_header("Location", self.path[len("/go?to="):])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/missing" or (self.path == "/no-head" and self.command == "HEAD"):
             self.send_error(404 if self.path == "/missing" else 405)
             return
@@ -251,17 +259,33 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def link_server() -> Iterator[tuple[str, Counter[str]]]:
+@contextlib.contextmanager
+def serving_links(address: str) -> Iterator[tuple[str, Counter[str]]]:
+    """A link server on a loopback address: its base URL and the requests it got."""
     handler = type("Handler", (_Handler,), {"hits": Counter()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer((address, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler.hits
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://{address}:{server.server_address[1]}", handler.hits
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
+@pytest.fixture
+def link_server() -> Iterator[tuple[str, Counter[str]]]:
+    with serving_links("127.0.0.1") as served:
+        yield served
+
+
+@pytest.fixture
+def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link servers of these tests run on 127.0.0.1, which check never asks otherwise."""
+    monkeypatch.setattr("chronicle_ssg.check.is_public_address", lambda address: True)
+
+
+@pytest.mark.usefixtures("loopback_is_public")
 def test_external_links_only_with_flag_and_cached(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   link_server: tuple[str, Counter[str]]) -> None:
     base, hits = link_server
@@ -288,6 +312,7 @@ def test_external_links_only_with_flag_and_cached(tmp_path: Path, capsys: pytest
     assert set(hits) == {"HEAD /missing", "GET /missing"}
 
 
+@pytest.mark.usefixtures("loopback_is_public")
 def test_external_cache_expires_and_survives_corruption(tmp_path: Path,
                                                         link_server: tuple[str, Counter[str]]) -> None:
     base, hits = link_server
@@ -302,6 +327,7 @@ def test_external_cache_expires_and_survives_corruption(tmp_path: Path,
     assert hits["HEAD /ok"] == 2
 
 
+@pytest.mark.usefixtures("loopback_is_public")
 def test_unreachable_external_link_is_a_problem(tmp_path: Path) -> None:
     import socket
     with socket.socket() as sock:  # a port nobody listens on
@@ -311,3 +337,95 @@ def test_unreachable_external_link_is_a_problem(tmp_path: Path) -> None:
     problems = check_external(urls, tmp_path / "cache.json")
     assert [(p.file, p.line, p.kind) for p in problems] == [("content/a.md", 3, "external-link")]
     assert isinstance(problems[0], Problem) and "refused" in problems[0].message.lower()
+
+
+def test_external_never_requests_private_addresses_from_content_or_comments(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        link_server: tuple[str, Counter[str]]) -> None:
+    """A reader's comment linking to the writer's router must not make check call it."""
+    base, hits = link_server
+    port = base.rsplit(":", 1)[1]
+    root = make_site(tmp_path, {
+        "content/2025-03-18-a.md": entry("A", body=f"Text.\n\n[admin]({base}/admin?action=delete)"),
+        "content/2025-03-18-a.comments.yaml": f"""\
+            comments:
+              - id: c1
+                author: "Reader"
+                date: 2025-03-18 10:00
+                body: "See [this](http://localhost:{port}/ok) and [that](http://[::1]:{port}/ok)"
+            """,
+    })
+    code, problems = run_json(capsys, root, "--external")
+    assert not hits  # nothing was requested
+    assert code == 0  # warnings only
+    skipped = {(p["kind"], p["severity"], p["message"]) for p in problems}
+    assert skipped == {
+        ("external-link", "warning", f"{base}/admin?action=delete: skipped: private address "
+                                     "(127.0.0.1)"),
+        ("external-link", "warning", f"http://localhost:{port}/ok: skipped: private address "
+                                     f"(localhost is {_localhost_addresses()})"),
+        ("external-link", "warning", f"http://[::1]:{port}/ok: skipped: private address (::1)"),
+    }
+    assert main(["check", "--source", str(root), "--external"]) == 0
+    out = capsys.readouterr().out
+    assert "content/2025-03-18-a.md:8: warning: external-link:" in out
+    assert out.splitlines()[-1] == "check: 0 problems, 3 warnings"
+    assert not hits
+
+
+def _localhost_addresses() -> str:
+    import socket
+    return ", ".join(sorted({info[4][0] for info in socket.getaddrinfo("localhost", 80)}))
+
+
+def test_a_redirect_to_a_private_address_is_not_followed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        link_server: tuple[str, Counter[str]]) -> None:
+    """A public site (played by 127.0.0.2) redirects to 127.0.0.1: the hop is refused."""
+    from chronicle_ssg.check import is_public_address
+    monkeypatch.setattr("chronicle_ssg.check.is_public_address",
+                        lambda address: address == "127.0.0.2" or is_public_address(address))
+    private, private_hits = link_server
+    with serving_links("127.0.0.2") as (public, public_hits):
+        urls = {f"{public}/go?to={private}/admin": [("content/a.md", 3, "/a/")],
+                f"{public}/go?to={public}/ok": [("content/a.md", 4, "/a/")]}
+        problems = check_external(urls, tmp_path / "cache.json")
+    assert not private_hits
+    assert public_hits[f"HEAD /go?to={private}/admin"] == 1 and public_hits["GET /ok"] == 1  # urllib follows with GET
+    assert [(p.line, p.severity, p.message) for p in problems] == [
+        (3, "warning", f"{public}/go?to={private}/admin: skipped: private address "
+                       "(127.0.0.1)")]
+    assert f"{public}/go?to={private}/admin" not in json.loads((tmp_path / "cache.json").read_text())
+
+
+def test_a_name_with_any_private_address_is_not_asked(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name that resolves to a public and a private address: either might be used."""
+    import socket
+    asked: list[str] = []
+
+    def resolve(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.1", port))]
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "socket", None)  # a connection attempt would fail loudly
+    urls = {"https://mixed.example/x": [("content/a.md", 3, "/a/")]}
+    problems = check_external(urls, tmp_path / "cache.json")
+    assert asked == ["mixed.example"]
+    assert [(p.severity, p.message) for p in problems] == [
+        ("warning", "https://mixed.example/x: skipped: private address (mixed.example is 10.0.0.1)")]
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.215.14", True), ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+    ("127.0.0.1", False), ("127.8.9.10", False), ("10.1.2.3", False), ("172.16.0.1", False),
+    ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False),
+    ("224.0.0.1", False), ("239.255.255.250", False), ("240.0.0.1", False),
+    ("255.255.255.255", False), ("::1", False), ("::", False), ("fe80::1", False),
+    ("fe80::1%eth0", False), ("fc00::1", False), ("ff02::1", False), ("::ffff:127.0.0.1", False),
+    ("::ffff:93.184.215.14", True), ("2002:7f00:1::", False), ("192.0.2.1", False),
+])
+def test_is_public_address(address: str, public: bool) -> None:
+    from chronicle_ssg.check import is_public_address
+    assert is_public_address(address) is public

@@ -109,11 +109,15 @@ def session_processes(session_id: int) -> list[int]:
     return pids
 
 
-def fetch(server: Running, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-    """One request with the path sent exactly as given (no normalisation)."""
+def fetch(server: Running, path: str, method: str = "GET", host: str | None = None,
+          ) -> tuple[int, dict[str, str], bytes]:
+    """One request with the path sent exactly as given (no normalisation); `host` replaces
+    the Host header http.client would send."""
     connection = http.client.HTTPConnection(*server.host_port, timeout=WAIT)
     try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
+        connection.putrequest(method, path, skip_accept_encoding=True, skip_host=host is not None)
+        if host is not None:
+            connection.putheader("Host", host)
         connection.endheaders()
         response = connection.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
@@ -135,6 +139,7 @@ class EventStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.response.close()  # it holds the socket open after the connection lets go of it
         self.connection.close()
 
     def wait_connected(self) -> list[tuple[str, dict]]:
