@@ -38,7 +38,7 @@ def _digest(*parts: object) -> str:
 
 def card_digest(entry: Entry) -> str:
     """Everything a listing, feed card or neighbour link shows of an entry."""
-    return _digest(entry.title, entry.path, entry.date, entry.updated, entry.summary_html,
+    return _digest(entry.title, entry.title_html, entry.lang, entry.path, entry.date, entry.updated, entry.summary_html,
                    entry.description, entry.tags, [t.name for t in entry.tags],
                    entry.categories, [t.name for t in entry.categories],
                    [a.name for a in entry.authors], entry.series and entry.series.name,
