@@ -211,9 +211,7 @@ class _Fields:
         if value is None:
             return ()
         if isinstance(value, str):
-            items: list[Any] = value.split(",")
-            if people:
-                items = [name for item in items for name in _AUTHOR_JOINS.split(item.strip())]
+            items: list[Any] = split_people(value) if people else value.split(",")
         elif isinstance(value, list):
             items = value
         else:
@@ -268,6 +266,12 @@ def file_slug(stem: str) -> str:
     """The slug a file name gives an entry without `slug:` (2025-03-18-the-call: the-call)."""
     match = FILENAME_DATE.match(stem)
     return slugify(match.group(4) if match else stem)
+
+
+def split_people(text: str) -> list[str]:
+    """Names in author text: "A, B, and C", "A and B" and "A & B" are lists of names."""
+    return [name.strip() for item in text.split(",")
+            for name in _AUTHOR_JOINS.split(item.strip()) if name.strip()]
 
 
 def _slug_and_date(rel: PurePosixPath, tz: dt.tzinfo) -> tuple[str, dt.datetime | None]:
