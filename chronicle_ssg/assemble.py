@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any, Mapping
 
 from chronicle_ssg.config import SiteConfig
+from chronicle_ssg.discover import bundle_of
 from chronicle_ssg.errors import ChronicleError, SourceLocation, XrefError, raise_collected
 from chronicle_ssg.markdown import Ref
 from chronicle_ssg.model import Entry, Page, Site, Term, make_term
@@ -38,7 +39,7 @@ def _digest(*parts: object) -> str:
 
 def card_digest(entry: Entry) -> str:
     """Everything a listing, feed card or neighbour link shows of an entry."""
-    return _digest(entry.title, entry.path, entry.date, entry.updated, entry.summary_html,
+    return _digest(entry.title, entry.title_html, entry.lang, entry.path, entry.date, entry.updated, entry.summary_html,
                    entry.description, entry.tags, [t.name for t in entry.tags],
                    entry.categories, [t.name for t in entry.categories],
                    [a.name for a in entry.authors], entry.series and entry.series.name,
@@ -104,7 +105,10 @@ def _ref_index(entries: list[Entry]) -> dict[str, list[Entry]]:
     index: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
         under_content = entry.id.removeprefix("content/")
-        for key in {entry.slug, entry.id, under_content, posixpath.splitext(under_content)[0]}:
+        keys = {entry.slug, entry.id, under_content, posixpath.splitext(under_content)[0]}
+        if bundle_of(PurePosixPath(entry.id)) is not None:  # a bundle is named by its folder
+            keys.add(posixpath.dirname(under_content))
+        for key in keys:
             index[key].append(entry)
     return index
 

@@ -21,7 +21,8 @@ from chronicle_ssg.assemble import AssemblyMemo, assemble_site
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
                                  entry_date, entry_timezone, still_timely)
 from chronicle_ssg.parse import parse_data_file, parse_document
-from chronicle_ssg.route import Route, RouteMemo, check_static_conflicts, plan_routes
+from chronicle_ssg.route import (CopiedFile, Route, RouteMemo, check_file_conflicts, copied_files,
+                                 plan_routes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,7 @@ class LoadedSite:
     routes: tuple[Route, ...]
     #: per entry id, the warnings of its comments file
     comment_warnings: dict[str, tuple[ChronicleWarning, ...]] = field(default_factory=dict)
+    files: tuple[CopiedFile, ...] = ()  #: static and bundle files, copied as they are
 
     def warnings(self) -> list[ChronicleWarning]:
         """What the build repaired or ignored, from every source, sorted by file and line."""
@@ -274,11 +276,11 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     site = model_site(config, prepared, threads, options, build_now(), errors, memo)
     stats.lap("model")
     routes = plan_routes(site, memo.routes)
-    check_static_conflicts(routes, [s.name for s in sources.static], memo.routes.folded,
-                           memo.routes.folders)
+    files = copied_files(site, sources.static, sources.bundle)
+    check_file_conflicts(routes, files, memo.routes.folded, memo.routes.folders)
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes,
-                      comment_warnings)
+                      comment_warnings, files)
 
 
 def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
@@ -310,14 +312,14 @@ def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
 
 def render_site(loaded: LoadedSite, serve_mode: bool = False,
                 stats: Stats | None = None) -> dict[PurePosixPath, bytes]:
-    """Stage 5 in memory: every route plus the static files, keyed by output path."""
+    """Stage 5 in memory: every route plus the copied files, keyed by output path."""
     from chronicle_ssg.render import make_environment, render_route
     stats = stats or Stats()
     renderer = make_environment(loaded.sources, loaded.site_root, serve_mode)
     outputs: dict[PurePosixPath, bytes] = {}
     errors: list[ChronicleError] = []
-    for static in loaded.sources.static:
-        outputs[PurePosixPath(static.name)] = static.path.read_bytes()
+    for copy in loaded.files:
+        outputs[copy.output] = copy.source.path.read_bytes()
     for route in loaded.routes:
         try:
             outputs[route.output] = render_route(renderer, loaded.site, route, loaded.routes)
@@ -448,8 +450,8 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     staging = None
     try:
         staging = Staging(output_dir, site_root, trust_manifest=options.use_cache, mtimes=mtimes)
-        for static in loaded.sources.static:
-            staging.put(PurePosixPath(static.name), _read_static(static))
+        for copy in loaded.files:
+            staging.put(copy.output, _read_static(copy.source))
         stale_outputs = {route.output for route in stale}
         todo = stale + [route for route in loaded.routes
                         if route.output not in stale_outputs and not staging.keep(route.output)]
@@ -503,11 +505,11 @@ def output_unchanged(loaded: LoadedSite, output_dir: Path,
     when `mtimes` has it)."""
     from chronicle_ssg.write import WriteReport, content_hash, read_manifest
     old = read_manifest(output_dir)
-    expected = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
+    expected = {str(r.output) for r in loaded.routes} | {str(c.output) for c in loaded.files}
     if set(old) != expected:
         return None
-    for static in loaded.sources.static:
-        if content_hash(_read_static(static)) != old[static.name][0]:
+    for copy in loaded.files:
+        if content_hash(_read_static(copy.source)) != old[str(copy.output)][0]:
             return None
     if altered_outputs(output_dir, old, mtimes or {}):
         return None
@@ -545,7 +547,8 @@ def input_fingerprint(site_root: Path, sources: SourceSet, output_dir: Path,
     now = build_now().isoformat() if config is not None and config.build_timestamp else ""
     parts = [__version__, str(output_dir), repr(options), str(sources.theme_dir),
              config_file.read_bytes().hex(), os.environ.get("SOURCE_DATE_EPOCH", ""), now]
-    for group in (sources.content, sources.comments, sources.templates, sources.static):
+    for group in (sources.content, sources.comments, sources.templates, sources.static,
+                  sources.bundle):
         parts.extend(f"{s.rel}\x1f{s.stamp}" for s in group)
     return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogateescape"),
                            digest_size=16).hexdigest()

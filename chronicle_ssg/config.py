@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 from chronicle_ssg.dates import load_timezone
 from chronicle_ssg.errors import ChronicleWarning, ConfigError, SourceLocation, raise_collected
+from chronicle_ssg.slugs import language_problem
 from chronicle_ssg.text import FORBIDDEN, forbidden_warning, strip_forbidden
 
 CONFIG_NAME = "chronicle.toml"
-PERMALINK_FIELDS = {"year", "month", "day", "slug"}
+PERMALINK_FIELDS = {"year", "month", "day", "slug", "lang", "section"}
 #: schemes a [[menu]] link may use; a URL without a scheme is a path on the site
 MENU_SCHEMES = {"http", "https", "mailto", "tel"}
 _SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -29,7 +30,7 @@ class SiteConfig:
     title: str = "A chronicle"  #: site title, shown in the header and feeds
     description: str = ""  #: one-line description for meta tags and feeds
     base_url: str = "http://localhost:8000/"  #: absolute URL, may include a sub-path
-    language: str = "en"  #: BCP 47 code for <html lang>
+    language: str = "en"  #: BCP 47 tag for <html lang> and feeds; entries may set their own `lang`
     author: str = ""  #: default author for entries without one
     timezone: str = "UTC"  #: IANA zone for naive dates and archive grouping
     theme: str = "default"  #: theme folder under themes/ or a built-in theme
@@ -208,7 +209,10 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
         names = set(re.findall(r"{(\w+)}", values["permalink"]))
         if not names <= PERMALINK_FIELDS or "slug" not in names:
             bad("permalink", f"permalink {values['permalink']!r} must use {{slug}} and only "
-                "{year}, {month}, {day}, {slug}")
+                "{year}, {month}, {day}, {slug}, {lang}, {section}")
+    if "language" in values and language_problem(values["language"]):
+        bad("language", str(language_problem(values["language"])),
+            "write a BCP 47 tag such as language = \"en\" or \"pt-BR\"")
     for key in ("entries_per_page", "feed_entries", "words_per_minute"):
         if key in values and values[key] < 1:
             bad(key, f"{key!r} must be at least 1")

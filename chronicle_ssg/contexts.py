@@ -2,7 +2,8 @@
 
 Every context has: `site` (SiteView), `route`, `url(path)` (base path applied),
 `abs_url(path)` (absolute), `page_title`, `description`, `canonical`, `json_ld` (dict or
-None), `nav` (list of NavItem), `feed_path` (the page's own feed, or the site's).
+None), `nav` (list of NavItem), `feed_path` (the page's own feed, or the site's), `lang`
+(the page's language: the entry's or page's `lang`, else the site's `language`).
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def _base(route: Route, site: Site) -> dict[str, Any]:
         "nav": _nav(site), "page_title": route.title or config.title,
         "description": config.description, "canonical": abs_url(route.path), "json_ld": None,
         "feed_path": "/feed.xml", "og_type": "website", "noindex": False,
+        "lang": config.language,
     }
 
 
@@ -159,7 +161,7 @@ def entry_json_ld(entry: Entry, site: Site, abs_url: Callable[[str], str]) -> di
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting" if entry.live_blog else "BlogPosting",
-        "headline": entry.title[:110], "url": abs_url(entry.path),
+        "headline": entry.title[:110], "url": abs_url(entry.path), "inLanguage": entry.lang,
         "mainEntityOfPage": abs_url(entry.path),
         "datePublished": entry.date.isoformat(), "dateModified": entry.last_modified.isoformat(),
         "author": [_person(a.name) for a in entry.authors] or [_person(site.config.title)],
@@ -196,12 +198,13 @@ def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
         series_next=site.series_neighbours(entry.id)[1],
         update_days=update_days(entry, site.config.tz),
         description=entry.description or site.config.description, og_type="article",
+        lang=entry.lang,
         json_ld=entry_json_ld(entry, site, ctx["abs_url"]))
 
 
 def page_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     page = next(p for p in site.pages if p.id == route.subject)
-    ctx.update(page=page, description=page.description or site.config.description,
+    ctx.update(page=page, description=page.description or site.config.description, lang=page.lang,
                json_ld={"@context": "https://schema.org", "@type": "WebPage",
                         "name": page.title, "url": ctx["canonical"]})
 

@@ -12,6 +12,10 @@ from pathlib import Path, PurePosixPath
 from chronicle_ssg.errors import ChronicleError, SourceLocation, UnsafePathError, raise_collected
 
 COMMENTS_SUFFIX = ".comments.yaml"
+#: a folder holding one of these is an entry bundle: the entry and the files it publishes
+BUNDLE_INDEXES = ("index.md", "index.markdown")
+#: folders that organise content and are never a bundle, even with an index.md inside
+NOT_BUNDLES = frozenset({("content",), ("content", "entries"), ("content", "pages")})
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 
 
@@ -20,6 +24,7 @@ class SourceKind(Enum):
     COMMENTS = "comments"  #: reader comments beside an entry
     TEMPLATE = "template"  #: a Jinja template (site override or theme)
     STATIC = "static"  #: copied to output/ as-is (site or theme)
+    BUNDLE = "bundle"  #: a file of an entry bundle, copied beside the entry's page
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,8 @@ class SourceSet:
     templates: tuple[SourceFile, ...]  #: site overrides first, then theme; same name: first wins
     static: tuple[SourceFile, ...]  #: site files win over theme files of the same name
     theme_dir: Path
+    #: files of entry bundles, in walk order; `name` is the path inside the bundle folder
+    bundle: tuple[SourceFile, ...] = ()
 
 
 def is_ignored_name(name: str) -> bool:
@@ -130,19 +137,61 @@ def discover_sources(site_root: Path, theme_name: str) -> SourceSet:
         raise_collected([ChronicleError(
             f"theme {theme_name!r} not found", SourceLocation(PurePosixPath("chronicle.toml")),
             hint=f"put it in themes/{theme_name}/templates/ or use theme = \"default\"")])
-    content, comments = [], []
-    for path in walk_files(site_root / "content", site_root, errors):
-        if path.name.endswith(COMMENTS_SUFFIX):
-            comments.append(source_file(path, site_root, SourceKind.COMMENTS))
-        elif path.suffix.lower() in (".md", ".markdown"):
-            content.append(source_file(path, site_root, SourceKind.CONTENT))
+    content, comments, bundle = [], [], []
+    found = walk_files(site_root / "content", site_root, errors)
+    rels = [PurePosixPath(path.relative_to(site_root).as_posix()) for path in found]
+    bundles = {rel.parent.parts for rel in rels if bundle_of(rel) is not None}
+    for path, rel in zip(found, rels):
+        kind = content_kind(rel, bundles)
+        if kind is SourceKind.BUNDLE:
+            folder = _outermost_bundle(rel, bundles)
+            bundle.append(source_file(path, site_root, kind, rel.relative_to(folder).as_posix()))
+        elif kind is not None:
+            (comments if kind is SourceKind.COMMENTS else content).append(
+                source_file(path, site_root, kind))
     templates = _layered(site_root, [site_root / "templates", theme_dir / "templates"],
                          SourceKind.TEMPLATE, errors)
     static = _layered(site_root, [site_root / "static", theme_dir / "static"],
                       SourceKind.STATIC, errors)
     check_case_collisions(static, errors)
     raise_collected(errors)
-    return SourceSet(tuple(content), tuple(comments), templates, static, theme_dir)
+    return SourceSet(tuple(content), tuple(comments), templates, static, theme_dir,
+                     tuple(bundle))
+
+
+def bundle_of(rel: PurePosixPath) -> PurePosixPath | None:
+    """The bundle folder whose entry file `rel` would be (`content/x/index.md` -> `content/x`).
+
+    Only the file decides; discover_sources also makes sure it is not inside another bundle.
+    """
+    if rel.name in BUNDLE_INDEXES and rel.parent.parts not in NOT_BUNDLES:
+        return rel.parent
+    return None
+
+
+def _outermost_bundle(rel: PurePosixPath, bundles: set[tuple[str, ...]]) -> PurePosixPath | None:
+    for depth in range(2, len(rel.parts)):
+        if rel.parts[:depth] in bundles:
+            return PurePosixPath(*rel.parts[:depth])
+    return None
+
+
+def content_kind(rel: PurePosixPath, bundles: set[tuple[str, ...]]) -> SourceKind | None:
+    """What a file under content/ is, given the folders that are bundles.
+
+    Inside a bundle, only the index file (and its comments) is content: every other file,
+    Markdown too, is published beside the entry's page, as Hugo treats page resources.
+    A bundle inside a bundle is a folder of files like any other.
+    """
+    folder = _outermost_bundle(rel, bundles)
+    if folder is not None and not (rel.parent == folder and (
+            rel.name in BUNDLE_INDEXES or rel.name == "index" + COMMENTS_SUFFIX)):
+        return SourceKind.BUNDLE
+    if rel.name.endswith(COMMENTS_SUFFIX):
+        return SourceKind.COMMENTS
+    if rel.suffix.lower() in (".md", ".markdown"):
+        return SourceKind.CONTENT
+    return None
 
 
 def check_case_collisions(files: tuple[SourceFile, ...], errors: list[ChronicleError]) -> None:
@@ -193,6 +242,8 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
         rel = PurePosixPath(path.relative_to(site_root).as_posix())
         if any(is_ignored_name(part) for part in rel.parts):
             continue  # a walk skips ignored names and everything under ignored folders
+        if rel.name in BUNDLE_INDEXES or _in_bundle_on_disk(site_root, rel):
+            return None  # bundle files, and folders becoming or ceasing to be bundles
         kind = (SourceKind.COMMENTS if rel.name.endswith(COMMENTS_SUFFIX) else
                 SourceKind.CONTENT if rel.suffix.lower() in (".md", ".markdown") else None)
         try:
@@ -212,6 +263,16 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
             sources = _with_file(sources, kind, rel, SourceFile(
                 path, rel, kind, (info.st_mtime_ns, info.st_size)))
     return sources
+
+
+def _in_bundle_on_disk(site_root: Path, rel: PurePosixPath) -> bool:
+    """Some folder above `rel` holds an index file, so `rel` may belong to a bundle."""
+    for depth in range(2, len(rel.parts)):
+        folder = rel.parts[:depth]
+        if folder not in NOT_BUNDLES and any(
+                os.path.lexists(os.path.join(site_root, *folder, name)) for name in BUNDLE_INDEXES):
+            return True
+    return False
 
 
 def restamped(sources: SourceSet, path: Path, rel: str, info: os.stat_result) -> SourceSet:

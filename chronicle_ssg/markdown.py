@@ -8,9 +8,10 @@ stay as `entry:` links here; the model resolves them once every entry is known.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
-from html import escape
+from html import escape, unescape
 from pathlib import PurePosixPath
 
 from markdown_it import MarkdownIt
@@ -90,6 +91,34 @@ def make_markdown() -> MarkdownIt:
 
     md.add_render_rule("fence", render_fence)
     return md
+
+
+#: characters without which a title has no Markdown and no entity: it is shown as written
+_TITLE_MARKUP = re.compile(r"[`*_~&\\<>]")
+
+
+@functools.lru_cache(maxsize=1)
+def _title_markdown() -> MarkdownIt:
+    """Inline Markdown for titles: code, emphasis, strikethrough, escapes and entities.
+
+    No links, images or raw HTML: a title sits inside a heading link on listings, and
+    HTML written in a title is shown as text.
+    """
+    md = MarkdownIt("zero")
+    md.enable(["backticks", "emphasis", "strikethrough", "escape", "entity"])
+    return md
+
+
+@functools.lru_cache(maxsize=65536)  # serve rebuilds model the same titles again
+def render_title(title: str) -> tuple[str, str]:
+    """(HTML for headings, plain text for <title>, feeds and JSON-LD) of a front-matter title.
+
+    `&ldquo;` and `&#39;` become the characters they name, so nothing is escaped twice.
+    """
+    if not _TITLE_MARKUP.search(title):
+        return escape(title, quote=False), title
+    html = _title_markdown().renderInline(title)
+    return html, unescape(_TAG_RE.sub("", html))
 
 
 def _install_summary_rules(md: MarkdownIt) -> None:

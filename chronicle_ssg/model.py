@@ -12,19 +12,23 @@ from chronicle_ssg import blocks
 from chronicle_ssg.comments import Comment, count_comments
 from chronicle_ssg.config import SiteConfig
 from chronicle_ssg.dates import DATE_HINT, load_timezone, parse_datetime
+from chronicle_ssg.discover import bundle_of
 from chronicle_ssg.errors import ChronicleError, FrontMatterError, SourceLocation, UnsafePathError
-from chronicle_ssg.markdown import Heading, Ref, RenderedBody, plain_text
+from chronicle_ssg.markdown import Heading, Ref, RenderedBody, plain_text, render_title
 from chronicle_ssg.parse import Document
 from chronicle_ssg.paths import check_url_path, normalise_url_path
-from chronicle_ssg.slugs import slugify, term_key
+from chronicle_ssg.slugs import language_problem, slugify, term_key
 
 TERM_FAMILIES = ("tags", "categories", "authors", "series", "sources")
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
-KNOWN_KEYS = {"title", "date", "updated", "tags", "categories", "author", "summary", "slug",
-              "draft", "aliases", "series", "layout", "update_order", "description",
-              "live", "live_until", "timezone"}
+KNOWN_KEYS = {"title", "date", "updated", "tags", "categories", "author", "authors", "summary",
+              "slug", "draft", "aliases", "series", "layout", "update_order", "description",
+              "live", "live_until", "timezone", "lang"}
 TIMEZONE_HINT = "use an IANA name such as America/New_York, Europe/Kyiv or UTC"
 PAGES_FOLDER = "content/pages/"
+ENTRIES_FOLDER = ("content", "entries")
+#: "A, B, and C", "A and B", "A & B" in author text: the words that join names
+_AUTHOR_JOINS = re.compile(r"\s+(?:and|&)\s+|^(?:and|&)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -40,7 +44,7 @@ class Term:
 class Entry:
     id: str  #: source path relative to the site root: stable, used by every index
     location: SourceLocation
-    title: str
+    title: str  #: plain text: Markdown and entities of the front-matter title resolved
     date: dt.datetime  #: in the site timezone
     updated: dt.datetime | None  #: front matter, else the latest live update
     slug: str
@@ -72,6 +76,8 @@ class Entry:
     comments: tuple[Comment, ...]
     comment_count: int
     extra: Mapping[str, Any]
+    title_html: str = ""  #: the title with its inline Markdown, for headings (safe HTML)
+    lang: str = ""  #: BCP 47 tag: the entry's `lang`, else the site's `language`
     card_digest: str = ""  #: what listings show; set by assemble
     full_digest: str = ""  #: everything the entry page shows
 
@@ -107,6 +113,8 @@ class Page:
     extra: Mapping[str, Any]
     ids: tuple[str, ...]
     refs: tuple[Ref, ...] = ()  #: cross-references, resolved by assemble_site
+    title_html: str = ""  #: as Entry.title_html
+    lang: str = ""  #: as Entry.lang
 
     @property
     def last_modified(self) -> dt.datetime | None:
@@ -196,12 +204,14 @@ class _Fields:
             return ""
         return str(value).strip()
 
-    def names(self, key: str) -> tuple[str, ...]:
+    def names(self, key: str, people: bool = False) -> tuple[str, ...]:
+        """A list, or comma-separated text; `people`: text also splits at 'and' and '&'
+        ("A, B, and C"), while list items are names as written ("Simon & Schuster")."""
         value = self.doc.meta.get(key)
         if value is None:
             return ()
         if isinstance(value, str):
-            items: list[Any] = value.split(",")
+            items: list[Any] = split_people(value) if people else value.split(",")
         elif isinstance(value, list):
             items = value
         else:
@@ -258,15 +268,24 @@ def file_slug(stem: str) -> str:
     return slugify(match.group(4) if match else stem)
 
 
+def split_people(text: str) -> list[str]:
+    """Names in author text: "A, B, and C", "A and B" and "A & B" are lists of names."""
+    return [name.strip() for item in text.split(",")
+            for name in _AUTHOR_JOINS.split(item.strip()) if name.strip()]
+
+
 def _slug_and_date(rel: PurePosixPath, tz: dt.tzinfo) -> tuple[str, dt.datetime | None]:
-    match = FILENAME_DATE.match(rel.stem)
+    """From the file name, or for a bundle's index file from its folder's name."""
+    folder = bundle_of(rel)
+    stem = folder.name if folder is not None else rel.stem
+    match = FILENAME_DATE.match(stem)
     if not match:
-        return file_slug(rel.stem), None
+        return file_slug(stem), None
     year, month, day, _ = match.groups()
     try:
-        return file_slug(rel.stem), parse_datetime(f"{year}-{month}-{day}", tz)
+        return file_slug(stem), parse_datetime(f"{year}-{month}-{day}", tz)
     except ValueError:
-        return file_slug(rel.stem), None
+        return file_slug(stem), None
 
 
 def _check_slug(fields: _Fields, slug: str) -> str:
@@ -295,6 +314,22 @@ def entry_timezone(doc: Document, site_tz: dt.tzinfo) -> dt.tzinfo:
     """The zone the entry's times without an offset are written in, leniently (build_entry
     reports a bad name)."""
     return _Fields(doc, []).timezone(site_tz)
+
+
+def _language(fields: _Fields, default: str) -> str:
+    lang = fields.text("lang")
+    problem = language_problem(lang) if lang else None
+    if problem:
+        fields.fail("lang", problem, "write a BCP 47 tag such as `lang: en` or `lang: pt-BR`")
+    return lang or default
+
+
+def section_of(rel: PurePosixPath) -> str:
+    """The first folder under content/entries/ (or under content/, for files elsewhere),
+    not counting a bundle's own folder: '' when the file sits directly in that folder."""
+    inside = rel.parts[2:] if rel.parts[:2] == ENTRIES_FOLDER else rel.parts[1:]
+    folders = len(inside) - (2 if bundle_of(rel) is not None else 1)
+    return slugify(inside[0]) if folders > 0 else ""
 
 
 def entry_date(doc: Document, tz: dt.tzinfo) -> dt.datetime | None:
@@ -347,6 +382,8 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     written_in = fields.timezone(tz)  # times without an offset; shown in the site's zone
     file_slug, file_date = _slug_and_date(doc.rel, written_in)
     title = fields.text("title", required=True)
+    title_html, title = render_title(title)
+    lang = _language(fields, config.language)
     if "date" not in doc.meta and file_date is None:
         fields.fail("", "missing required field 'date'",
                     "add `date: 2025-03-18 09:00` or name the file YYYY-MM-DD-slug.md")
@@ -365,14 +402,16 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     draft = bool(fields.flag("draft"))
     aliases = _aliases(fields)
     tags, categories = fields.names("tags"), fields.names("categories")
-    authors = fields.names("author") or ((config.author,) if config.author else ())
+    authors = (fields.names("author", people=True) + fields.names("authors", people=True)
+               or ((config.author,) if config.author else ()))
     series = fields.text("series")
     summary = fields.text("summary")
     description = fields.text("description")
     if len(errors) > before or date is None:
         return None
     path = normalise_url_path(config.permalink.format(
-        year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}", slug=slug))
+        year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}", slug=slug,
+        lang=lang.lower(), section=section_of(doc.rel)))
     summary_html = f"<p>{_escape(summary)}</p>" if summary else body.summary_html
     corrections = tuple(
         blocks.Correction(c.date or updated or date, c.text, c.id, c.line) for c in body.corrections)
@@ -389,7 +428,8 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
         aliases=aliases, draft=draft, scheduled=date > now, live_blog=live_blog,
         coverage_end=coverage_end, coverage_ended=coverage_ended, comments=comments,
         comment_count=count_comments(comments),
-        extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS})
+        extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS},
+        title_html=title_html, lang=lang)
 
 
 def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleError]) -> Page | None:
@@ -397,7 +437,8 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
     doc, body = prepared.document, prepared.body
     fields = _Fields(doc, errors)
     before = len(errors)
-    title = fields.text("title", required=True)
+    title_html, title = render_title(fields.text("title", required=True))
+    lang = _language(fields, config.language)
     slug = _check_slug(fields, fields.text("slug") or _slug_and_date(doc.rel, config.tz)[0])
     written_in = fields.timezone(config.tz)
     date = fields.date("date", config.tz, None, written_in)
@@ -412,7 +453,7 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
                 description=description or plain_text(body.summary_html)[:300],
                 date=date, updated=updated, aliases=aliases, draft=draft,
                 extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS}, ids=body.ids,
-                refs=body.refs)
+                refs=body.refs, title_html=title_html, lang=lang)
 
 
 def _escape(text: str) -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Iterable, Mapping
 
+from chronicle_ssg.discover import BUNDLE_INDEXES, SourceFile, SourceKind
 from chronicle_ssg.errors import ChronicleError, RouteConflict, SourceLocation, raise_collected
-from chronicle_ssg.model import Entry, Site, Term
+from chronicle_ssg.model import Entry, Page, Site, Term
 from chronicle_ssg.paths import output_for
 
 #: route kind -> template name; kinds that share a layout share a template
@@ -372,41 +373,92 @@ def _describe(route: Route) -> str:
     return f"the {route.kind} page {route.path}"
 
 
-def check_static_conflicts(routes: Iterable[Route], static_names: Iterable[str],
-                           folded: Mapping[str, str] | None = None,
-                           folders: set[str] | None = None) -> None:
-    """A static file at a path the build writes would be silently replaced, and one
-    where the build needs a folder (or in a folder the build writes as a file) cannot
-    be written: refuse both.
+@dataclass(frozen=True, slots=True)
+class CopiedFile:
+    """A file copied to output/ as it is: a static file, or a file of an entry bundle."""
+
+    output: PurePosixPath  #: file under output/
+    source: SourceFile
+
+    @property
+    def shown_as(self) -> PurePosixPath:
+        """The file as the site's author knows it, for messages."""
+        if self.source.kind is SourceKind.BUNDLE:
+            return self.source.rel
+        return PurePosixPath("static") / self.source.name
+
+    @property
+    def described(self) -> str:
+        if self.source.kind is SourceKind.BUNDLE:
+            return f"bundle file {self.source.rel}"
+        return f"static file {self.source.name}"
+
+
+def copied_files(site: Site, static: tuple[SourceFile, ...],
+                 bundle: tuple[SourceFile, ...]) -> tuple[CopiedFile, ...]:
+    """Static files at their names; each bundle file beside the page of its entry (or
+    standalone page), in the folder its URL names, so links relative to the page find it.
+    Files of bundles whose entry is not published (a draft) are not copied."""
+    copies = [CopiedFile(PurePosixPath(s.name), s) for s in static]
+    if bundle:
+        owners: dict[str, Entry | Page] = {**{p.id: p for p in site.pages}, **site.by_id}
+        for source in bundle:
+            folder = source.rel.parts[:-len(PurePosixPath(source.name).parts)]
+            owner = next((owners[i] for i in (str(PurePosixPath(*folder, name))
+                                              for name in BUNDLE_INDEXES) if i in owners), None)
+            if owner is not None:
+                copies.append(CopiedFile(output_for(owner.path).parent / source.name, source))
+    return tuple(sorted(copies, key=lambda c: str(c.output)))
+
+
+def check_file_conflicts(routes: Iterable[Route], files: tuple[CopiedFile, ...],
+                         folded: Mapping[str, str] | None = None,
+                         folders: set[str] | None = None) -> None:
+    """A copied file (static or bundle) at a path the build writes would be silently
+    replaced, and one where the build needs a folder (or in a folder the build writes as a
+    file) cannot be written; two copied files at one path (case aside) would replace one
+    another: refuse them all, naming every file.
 
     `folded` and `folders` (from RouteMemo) save folding every route.
     """
-    names = sorted(static_names)
+    errors: list[ChronicleError] = []
+    by_output: dict[str, list[CopiedFile]] = defaultdict(list)
+    for copy in files:
+        by_output[str(copy.output).casefold()].append(copy)
+    for clashing in by_output.values():
+        if len(clashing) > 1:
+            names = ", ".join(str(c.shown_as) for c in clashing)
+            errors.append(RouteConflict(
+                f"{len(clashing)} files would be written to /{clashing[0].output}: {names}",
+                SourceLocation(clashing[0].shown_as),
+                hint="rename one of them (file names that differ only by case collide on "
+                     "case-insensitive hosts)"))
     if folded is not None and folders is not None and not any(
-            name.casefold() in folded or name.casefold() in folders
-            or any(p in folded for p in folders_of(name.casefold())) for name in names):
+            name in folded or name in folders or any(p in folded for p in folders_of(name))
+            for name in by_output):
+        raise_collected(errors)
         return
     written = {str(r.output).casefold(): r for r in routes}
     inside = {folder: route for output, route in written.items() for folder in folders_of(output)}
-    errors: list[ChronicleError] = []
-    hint = ("rename or move the static file; generated pages cannot be overridden by static "
+    hint = ("rename or move the file; generated pages cannot be overridden by copied "
             "files (override the template instead)")
-    for name in names:
-        where = SourceLocation(PurePosixPath("static") / name)
-        route = written.get(name.casefold())
+    for copy in files:
+        name = str(copy.output).casefold()
+        where = SourceLocation(copy.shown_as)
+        route = written.get(name)
         if route is not None:
             errors.append(RouteConflict(
-                f"static file {name} is at the same path as the {route.kind} page {route.path}",
+                f"{copy.described} is at the same path as the {route.kind} page {route.path}",
                 where, hint=hint))
-        elif name.casefold() in inside:
-            route = inside[name.casefold()]
+        elif name in inside:
+            route = inside[name]
             errors.append(RouteConflict(
-                f"static file {name} is where the {route.kind} page {route.path} needs a "
+                f"{copy.described} is where the {route.kind} page {route.path} needs a "
                 f"folder ({_describe(route)})", where, hint=hint))
         else:
-            owner = next((written[p] for p in folders_of(name.casefold()) if p in written), None)
+            owner = next((written[p] for p in folders_of(name) if p in written), None)
             if owner is not None:
                 errors.append(RouteConflict(
-                    f"static file {name} lies in a folder that the {owner.kind} page "
+                    f"{copy.described} lies in a folder that the {owner.kind} page "
                     f"{owner.path} is written as a file ({_describe(owner)})", where, hint=hint))
     raise_collected(errors)

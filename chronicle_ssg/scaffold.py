@@ -161,7 +161,7 @@ def find_entry(site_root: Path, config: SiteConfig, name: str) -> Path:
     """The entry a slug or path names, as cross-references name it: its slug, its path
     relative to the site or to content/ (with or without .md), or a file path. Ambiguous
     or unknown names are errors listing the candidates."""
-    from chronicle_ssg.discover import walk_files
+    from chronicle_ssg.discover import bundle_of, walk_files
     from chronicle_ssg.model import file_slug
     given = Path(name)
     for candidate in (site_root / given, given):  # the site's own path first
@@ -175,7 +175,8 @@ def find_entry(site_root: Path, config: SiteConfig, name: str) -> Path:
         under, (stem, suffix) = rel.removeprefix("content/"), os.path.splitext(path.name)
         if rel.startswith("content/pages/") or suffix.lower() not in (".md", ".markdown"):
             continue
-        slug = _slug_of(path, rel, file_slug(stem))
+        bundle = bundle_of(PurePosixPath(rel))  # a bundle's index is named by its folder
+        slug = _slug_of(path, rel, file_slug(bundle.name if bundle is not None else stem))
         if slug is None:  # a page (layout: page) or a file that does not parse
             continue
         known.add(slug)

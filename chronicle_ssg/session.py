@@ -295,11 +295,14 @@ class SiteSession:
         render_routes(renderer, loaded, todo, collector, 1, Stats())
         on_disk = {p: v for p, v in previous.signatures.items() if p in produced}
         on_disk.update((name, plan[name]) for name in collector.files)  # what files show
-        old_static = _stamps(previous.loaded.sources.static)
-        for static in loaded.sources.static:
-            if old_static.get(static.name) != static.stamp or static.name not in previous.files:
-                collector.put(PurePosixPath(static.name), static.path.read_bytes())
-        produced |= {s.name for s in loaded.sources.static}
+        copied_before = {str(c.output): (c.source.path, c.source.stamp)
+                         for c in previous.loaded.files}
+        for copy in loaded.files:
+            output = str(copy.output)
+            if copied_before.get(output) != (copy.source.path, copy.source.stamp) \
+                    or output not in previous.files:
+                collector.put(copy.output, copy.source.path.read_bytes())
+        produced |= {str(c.output) for c in loaded.files}
         deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
         files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)

@@ -46,5 +46,38 @@ def slugify(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def term_key(name: str) -> str:
-    """The identity of a tag or category: case and Unicode normalisation do not count."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """The identity of a tag, category or author: case, Unicode normalisation, repeated
+    spaces and accents on Latin letters do not count (`José` and `Jose` are one author).
+
+    Marks on other scripts stay: Cyrillic `й` and `и` are different letters.
+    """
+    text = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    if text.isascii():
+        return text
+    out, latin = [], False
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char):
+            if not latin:
+                out.append(char)
+            continue
+        latin = char.isascii() and char.isalpha()
+        out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+# RFC 5646 (BCP 47) well-formed tags: language[-extlang][-script][-region][-variant...]
+# [-extension...][-x-private], or a private-use tag alone. Registry membership is not
+# checked: `cn` (used by Hugo sites for Chinese) is well-formed and kept.
+_LANGUAGE_TAG = re.compile(
+    r"(?:(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
+    r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*(?:-[\da-wyz](?:-[a-z\d]{2,8})+)*"
+    r"(?:-x(?:-[a-z\d]{1,8})+)?|x(?:-[a-z\d]{1,8})+)", re.IGNORECASE | re.ASCII)
+
+
+def language_problem(tag: str) -> str | None:
+    """Why `tag` is not a well-formed BCP 47 language tag (`en`, `pt-BR`, `zh-Hans`), or None."""
+    if _LANGUAGE_TAG.fullmatch(tag):
+        return None
+    if "_" in tag:
+        return f"language {tag!r} is not a BCP 47 tag: write {tag.replace('_', '-')!r}"
+    return f"language {tag!r} is not a BCP 47 tag such as 'en', 'pt-BR' or 'zh-Hans'"

@@ -21,6 +21,9 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from chronicle_ssg.dates import load_timezone, parse_datetime
+from chronicle_ssg.discover import bundle_of
+from chronicle_ssg.markdown import render_title
+from chronicle_ssg.model import split_people
 from chronicle_ssg.paths import check_url_path, normalise_url_path
 from chronicle_ssg.slugs import slugify
 from chronicle_ssg.text import strip_forbidden
@@ -160,12 +163,22 @@ def clean_value(value: Any, where: str, report: Report) -> Any:
 _TAG = re.compile(r"<[^>]+>")
 
 
-def plain_title(raw: str, where: str, report: Report) -> str:
-    """Titles are plain text in chronicle: entities become characters, tags are dropped."""
-    text = html.unescape(_TAG.sub("", raw)).strip()
+_TITLE_MARKUP = re.compile(r"[\\`*_~&]")
+
+
+def plain_title(raw: str, where: str, report: Report, literal: bool = False) -> str:
+    """A title for chronicle's front matter: entities become characters, tags are dropped.
+
+    chronicle reads inline Markdown in titles (backticks, emphasis). `literal` titles (a
+    WordPress title is HTML, not Markdown) get their Markdown characters escaped when
+    chronicle would read them otherwise, so the title shows as it did.
+    """
+    text = " ".join(html.unescape(_TAG.sub("", raw)).split())
     if _TAG.search(raw):
         report.note("changed", where, f"HTML removed from the title {raw!r}")
-    return " ".join(text.split())
+    if literal and render_title(text)[1] != text:
+        text = _TITLE_MARKUP.sub(lambda m: "\\" + m.group(), text)
+    return text
 
 
 def names_list(value: Any) -> list[str]:
@@ -532,11 +545,14 @@ def plan_site(site: ImportedSite, permalink: str, tz: dt.tzinfo) -> list[Planned
             report.note("changed", entry.where, f"slug '{base}' is used by another entry: renamed '{slug}'")
         taken_slugs.add(slug)
         entry.slug = slug
+        # an entry with files of its own is written as a bundle: a folder with index.md
+        # and the files, which chronicle publishes beside the entry's page
+        name = "/index.md" if entry.resources else ".md"
         if entry.kind == "page":
-            rel, url = f"content/pages/{slug}.md", f"/{slug}/"
+            rel, url = f"content/pages/{slug}{name}", f"/{slug}/"
         else:
             local = entry.date.astimezone(tz)
-            rel = f"content/entries/{local:%Y}/{local:%Y-%m-%d}-{slug}.md"
+            rel = f"content/entries/{local:%Y}/{local:%Y-%m-%d}-{slug}{name}"
             url = entry_url(permalink, slug, local)
         if rel in taken_files:  # cannot happen with unique slugs; kept as a guard for --into
             raise AssertionError(rel)
@@ -618,7 +634,8 @@ def resolve_references(planned: list[Planned], report: Report) -> dict[str, str]
             if target.entry.draft or target.entry.kind == "page":
                 return target.url + fragment
             report.count("links turned into entry: references")
-            return "entry:" + target.rel.removeprefix("content/").removesuffix(".md") + fragment
+            return ("entry:" + target.rel.removeprefix("content/").removesuffix(".md")
+                    .removesuffix("/index") + fragment)
         bodies[item.entry.key] = _REF_LINK.sub(replace, item.entry.body)
     return bodies
 
@@ -665,7 +682,8 @@ def entry_file(item: Planned, body: str) -> str:
     if entry.date is not None:
         meta["date"] = entry.date
     meta.update(entry.meta)
-    stem = PurePosixPath(item.rel).stem
+    stem = bundle_folder.name if (bundle_folder := bundle_of(PurePosixPath(item.rel))) \
+        else PurePosixPath(item.rel).stem
     if slugify(stem[11:] if entry.kind == "entry" else stem) != entry.slug:
         meta["slug"] = entry.slug
     if entry.draft:
@@ -759,8 +777,7 @@ def build_outputs(site: ImportedSite, options: ImportOptions, target_config: dic
             outputs[item.rel.removesuffix(".md") + ".comments.yaml"] = \
                 comments_file(item.entry.comments).encode("utf-8")
         for source, name in item.entry.resources:
-            outputs[f"static{item.url}{name}" if item.url.endswith("/")
-                    else f"static{item.url.rsplit('/', 1)[0]}/{name}"] = source
+            outputs[f"{PurePosixPath(item.rel).parent}/{name}"] = source
         pairs += [(old, item.url) for old in item.entry.old_urls
                   if normalise_url_path(unquote(old.partition("?")[0])) != item.url or "?" in old]
         report.count("entries" if item.entry.kind == "entry" else "pages")
@@ -940,7 +957,10 @@ def common_meta(source: SourceText, report: Report, author_names: dict[str, str]
     """author, categories, tags, series from the keys Jekyll and Hugo share."""
     meta: dict[str, Any] = {}
     names = author_names or {}
-    authors = names_list(source.meta.get("authors")) + names_list(source.meta.get("author"))
+    # author text ("A, B and C") is split as chronicle splits it; list items stay names
+    authors = [name for key in ("authors", "author") for name in (
+        split_people(source.meta[key]) if isinstance(source.meta.get(key), str)
+        else names_list(source.meta.get(key)))]
     if authors:
         meta["author"] = list(dict.fromkeys(names.get(a, a) for a in authors))
     for key, singular in (("categories", "category"), ("tags", "tag")):

@@ -57,8 +57,9 @@ def read_source(folder: Path, options: ImportOptions) -> ImportedSite:
     for root, lang in roots:
         _walk(folder, root, lang, default_lang, set(languages) - {default_lang}, in_subdir,
               permalinks, tz, statics, site)
-    report.summary.append("Page bundles: the files beside index.md are copied to static/ under the "
-                          "entry's new URL, so the bundle's relative links and images resolve as before.")
+    report.summary.append("Page bundles stay bundles: each is written as a folder with index.md "
+                          "and its files, which chronicle publishes beside the entry's page, so "
+                          "relative links and images resolve as before.")
     return site
 
 

@@ -217,7 +217,7 @@ def _item(item: ET.Element, context: _Context, tz: dt.tzinfo) -> None:
     if status == "private" or password:
         report.note("changed", where, "private post: imported as a draft" if status == "private"
                     else "password-protected: imported as a draft (chronicle has no passwords)")
-    title = plain_title(_text(item, "title"), where, report)
+    title = plain_title(_text(item, "title"), where, report, literal=True)
     if not title:
         title = f"Untitled {post_type} {post_id}"
         report.note("changed", where, f"no title: titled '{title}'")

@@ -41,11 +41,18 @@ def test_bundles_languages_and_drafts(imported: Path) -> None:
     built = build_site(imported, drafts=True)
     entries = {e.slug: e for e in built.loaded.site.entries}
     assert set(entries) == {"trip", "trip-cn", "my-notes", "wip"}
-    assert entries["trip-cn"].extra["lang"] == "cn" and entries["wip"].draft
+    assert entries["trip-cn"].lang == "cn" and entries["trip"].lang == "en" and entries["wip"].draft
     assert "Where we went" in entries["trip"].summary_html
-    assert (imported / "static/2020/08/21/trip/map.png").read_text() == "PNG"
-    assert (imported / "static/2020/08/21/trip/helper.md").exists()
-    doc = build_site(imported).html("2020/08/21/trip/")
+    # the page bundle stays a bundle; its files are published beside the entry's page
+    bundle = imported / "content/entries/2020/2020-08-21-trip"
+    assert (bundle / "map.png").read_text() == "PNG" and (bundle / "helper.md").exists()
+    assert not (imported / "static/2020/08/21/trip").exists()
+    published = build_site(imported)
+    assert published.text("2020/08/21/trip/map.png") == "PNG"
+    assert published.text("2020/08/21/trip/helper.md") == "not an entry"
+    assert published.html("2020/08/21/trip-cn/").get("lang") == "cn"
+    doc = published.html("2020/08/21/trip/")
+    assert doc.get("lang") == "en"
     assert doc.xpath('//img[@src="map.png"]')  # resolves beside the page, where the file is
     assert doc.xpath('//figure/figcaption')[0].text_content() == "The map"
     assert doc.xpath('//iframe[contains(@src, "abcdefghijk")]')
@@ -75,4 +82,4 @@ def test_keep_urls_writes_the_permalink(tmp_path: Path, capsys: pytest.CaptureFi
     assert 'permalink = "/{year}/{month}/{slug}/"' in (tmp_path / "site/chronicle.toml").read_text()
     built = build_site(tmp_path / "site")
     assert "2020/08/trip/" in built and "2020/08/trip/map.png" in built
-    assert (tmp_path / "site/static/2020/08/trip/map.png").exists()
+    assert (tmp_path / "site/content/entries/2020/2020-08-21-trip/map.png").exists()

@@ -100,3 +100,19 @@ def test_loose_dates(text: str, expected: str) -> None:
 def test_not_a_date_is_none() -> None:
     import datetime as dt
     assert parse_loose_date("2016-07-19 (optional)", dt.timezone.utc) is None
+
+
+def test_author_text_is_split_as_chronicle_splits_it(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "jekyll"
+    write_files(source, {
+        "_config.yml": "title: Two\n",
+        "_data/authors.yml": "ana:\n  name: Ana Lima\n",
+        "_posts/2020-01-01-pair.md": "---\ntitle: Pair\nauthor: ana and Dee Fox\n---\nBoth.\n",
+        "_posts/2020-01-02-trio.md": "---\ntitle: Trio\nauthors: [\"Simon & Schuster\"]\n---\nOne.\n",
+    })
+    code, out = run_import("jekyll", source, tmp_path / "site", capsys)
+    assert code == 0, out
+    entries = {e.slug: e for e in build_site(tmp_path / "site").loaded.site.entries}
+    assert [a.name for a in entries["pair"].authors] == ["Ana Lima", "Dee Fox"]
+    assert [a.name for a in entries["trio"].authors] == ["Simon & Schuster"]

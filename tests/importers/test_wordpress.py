@@ -261,3 +261,13 @@ def test_cli_import_command(tmp_path: Path, site_env: dict[str, str]) -> None:
     build = subprocess.run([sys.executable, "-m", "chronicle_ssg", "build", "--source",
                             str(tmp_path / "site"), "--quiet"], capture_output=True, text=True, env=site_env)
     assert build.returncode == 0, build.stderr
+
+
+def test_html_titles_keep_their_markdown_characters_literal() -> None:
+    from chronicle_ssg.importers.common import Report, plain_title
+    from chronicle_ssg.markdown import render_title
+    report = Report("test")
+    for raw, shown in (("5*3*2 = 30", "5*3*2 = 30"), ("Use `git` &amp; *stars*", "Use `git` & *stars*"),
+                       ("&amp;lt;tag&amp;gt;", "&lt;tag&gt;"), ("snake_case", "snake_case")):
+        title = plain_title(raw, "item 1", report, literal=True)
+        assert render_title(title)[1] == shown, raw

@@ -148,3 +148,19 @@ def test_updated_sources_walks_for_a_gone_folder_named_like_a_file_and_case_rena
     (root / "content/Post.md").rename(root / "content/post.md")
     assert updated_sources(before, root, {str(root / "content/Post.md"),
                                           str(root / "content/post.md")}) is None
+
+
+def test_bundle_files_are_resources_and_only_the_index_is_content() -> None:
+    from pathlib import PurePosixPath as P
+    from chronicle_ssg.discover import SourceKind, bundle_of, content_kind
+    bundles = {("content", "trip"), ("content", "trip", "inner")}
+    assert content_kind(P("content/trip/index.md"), bundles) is SourceKind.CONTENT
+    assert content_kind(P("content/trip/index.comments.yaml"), bundles) is SourceKind.COMMENTS
+    for resource in ("content/trip/notes.md", "content/trip/map.png", "content/trip/inner/index.md"):
+        assert content_kind(P(resource), bundles) is SourceKind.BUNDLE, resource
+    assert content_kind(P("content/other.md"), bundles) is SourceKind.CONTENT
+    assert content_kind(P("content/other.png"), bundles) is None
+    assert bundle_of(P("content/trip/index.md")) == P("content/trip")
+    for not_bundle in ("content/index.md", "content/entries/index.md", "content/pages/index.md",
+                       "content/trip/notes.md"):
+        assert bundle_of(P(not_bundle)) is None, not_bundle

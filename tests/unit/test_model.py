@@ -78,3 +78,20 @@ def test_digests_change_with_what_they_cover(tmp_path: Path) -> None:
     two = site_of(tmp_path, {"content/a.md": entry("A", "2025-01-01", body="One.\n\n<!--more-->\n\nY")})
     (a,), (b,) = one.entries, two.entries
     assert a.card_digest == b.card_digest and a.full_digest != b.full_digest
+
+
+def test_author_text_splits_at_commas_and_and_list_items_do_not() -> None:
+    from chronicle_ssg.model import split_people
+    assert split_people("Ana Lima, Bo Chen, and Dee Fox") == ["Ana Lima", "Bo Chen", "Dee Fox"]
+    assert split_people("Ana Lima and Bo Chen") == split_people("Ana Lima & Bo Chen") \
+        == ["Ana Lima", "Bo Chen"]
+    assert split_people("Alexander Andrews") == ["Alexander Andrews"]
+
+
+def test_sections_come_from_the_first_folder() -> None:
+    from pathlib import PurePosixPath as P
+    from chronicle_ssg.model import section_of
+    assert section_of(P("content/entries/posts/2025/a.md")) == "posts"
+    assert section_of(P("content/entries/a.md")) == ""
+    assert section_of(P("content/Notes/b/index.md")) == "notes"
+    assert section_of(P("content/b/index.md")) == ""

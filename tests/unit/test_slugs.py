@@ -32,3 +32,18 @@ def test_term_key_ignores_case_spacing_and_unicode_form() -> None:
     assert term_key("EU  Policy") == term_key("eu policy") == term_key("Eu Policy ")
     assert term_key("Cafe\u0301") == term_key("Café")
     assert term_key("Дипломатия") == term_key("дипломатия")
+
+
+def test_term_keys_fold_accents_on_latin_letters_only() -> None:
+    from chronicle_ssg.slugs import term_key
+    assert term_key("José  Núñez") == term_key("jose nunez") == "jose nunez"
+    assert term_key("мой") != term_key("мои")  # й and и are different letters
+
+
+def test_language_tags_are_checked_for_form() -> None:
+    from chronicle_ssg.slugs import language_problem
+    for good in ("en", "pt-BR", "zh-Hans", "zh-Hans-CN", "cn", "de-CH-1996", "x-private"):
+        assert language_problem(good) is None, good
+    assert "write 'en-US'" in str(language_problem("en_US"))
+    for bad in ("", "e", "en-", "en US", "english!"):
+        assert language_problem(bad), bad
