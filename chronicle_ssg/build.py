@@ -32,6 +32,7 @@ class BuildOptions:
     jobs: int = 0  #: 0: all cores
     use_cache: bool = True
     serve_mode: bool = False
+    search: bool = True  #: False: skip the search index (`serve --no-search`)
 
 
 @dataclass
@@ -401,7 +402,7 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     stale = [route for route in loaded.routes
              if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]]
     if not stale and options.use_cache:
-        current = output_unchanged(loaded, output_dir)
+        current = output_unchanged(loaded, output_dir, options)
         if current is not None:
             stats.lap("write")
             return BuildResult(loaded, current, renderer, new_signatures,
@@ -415,6 +416,12 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
                         if route.output not in stale_outputs and not staging.keep(route.output)]
         stats.counts["pages_kept"] = len(loaded.routes) - len(todo)
         render_routes(renderer, loaded, todo, staging, options.jobs, stats)
+        if indexes_search(loaded.config, options):
+            from chronicle_ssg.search import index_staging
+            searchable = (str(route.output) for route in loaded.routes
+                          if route.kind in SEARCHABLE_KINDS)
+            stats.counts["search_files"] = index_staging(staging, searchable).files
+            stats.lap("search")
     except BaseException:
         staging.discard()
         raise
@@ -429,11 +436,24 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files), signed)
 
 
-def output_unchanged(loaded: LoadedSite, output_dir: Path) -> Any:
+#: route kinds whose pages the search index covers (the theme marks their text)
+SEARCHABLE_KINDS = frozenset({"entry", "page"})
+
+
+def indexes_search(config: SiteConfig, options: BuildOptions) -> bool:
+    return config.search and options.search
+
+
+def output_unchanged(loaded: LoadedSite, output_dir: Path,
+                     options: BuildOptions = BuildOptions()) -> Any:
     """A WriteReport when output/ already holds exactly this site (no staging needed)."""
     from chronicle_ssg.write import WriteReport, content_hash, read_manifest
     old = read_manifest(output_dir)
     expected = {str(r.output) for r in loaded.routes} | {s.name for s in loaded.sources.static}
+    if indexes_search(loaded.config, options):  # the search index of these very pages
+        from chronicle_ssg.search import is_index_file
+        index = {name for name in old if is_index_file(name)}
+        expected |= index or {"(no search index yet)"}
     if set(old) != expected:
         return None
     for static in loaded.sources.static:
