@@ -9,6 +9,7 @@ change keeps the previous index instead of running it again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -86,20 +87,30 @@ def _marked(path: Path) -> bool:
 
 
 def run_pagefind(staging: Any, pages: list[str]) -> int:
-    """Index the searchable pages into a scratch folder, then stage every index file.
+    """Index the searchable staged pages and stage every index file."""
+    index = build_index(staging.path, pages, staging.path.parent / f"{staging.path.name}-search")
+    for rel in sorted(index):
+        staging.put(rel, index[rel])
+    return len(index)
 
-    Pagefind reads a view of the staging folder holding only those pages (hard links).
-    Both folders are named like a staging folder, so a build killed while Pagefind runs
-    leaves nothing that the next build does not clear away.
+
+def build_index(site: Path, pages: list[str], scratch: Path,
+                hold: Any = contextlib.nullcontext()) -> dict[PurePosixPath, bytes]:
+    """Pagefind's index of `pages` (paths relative to `site`), by output path.
+
+    Pagefind reads a view of `site` holding only those pages (hard links, made while
+    holding `hold`: serve's lock, so the view is one consistent state of output/) and
+    writes into a scratch folder; both are removed afterwards. They are named like the
+    staging folder, so a build killed while Pagefind runs leaves nothing that the next
+    build does not clear away.
     """
-    view = staging.path.parent / f"{staging.path.name}-search-pages"
-    scratch = staging.path.parent / f"{staging.path.name}-search-index"
-    for folder in (view, scratch):
+    view, bundle = scratch.with_name(scratch.name + "-pages"), scratch.with_name(scratch.name + "-index")
+    for folder in (view, bundle):
         shutil.rmtree(folder, ignore_errors=True)
-    command = pagefind_command() + ["--site", str(view), "--output-path", str(scratch),
-                                    "--quiet"]
+    command = pagefind_command() + ["--site", str(view), "--output-path", str(bundle), "--quiet"]
     try:
-        _link_pages(staging.path, view, pages)
+        with hold:
+            _link_pages(site, view, pages)
         done = subprocess.run(command, capture_output=True, text=True, errors="replace",
                               env={**os.environ, "NO_COLOR": "1"})
         if done.returncode != 0:
@@ -108,15 +119,12 @@ def run_pagefind(staging: Any, pages: list[str]) -> int:
                 f"Pagefind failed to index the site (exit {done.returncode}): "
                 + " / ".join(detail), hint="set `search = false` in chronicle.toml to build "
                 "without search, or report the message above")
-        files = sorted(path for path in scratch.rglob("*") if path.is_file())
-        for path in files:
-            rel = PurePosixPath(SEARCH_FOLDER, *path.relative_to(scratch).parts)
-            staging.put(rel, path.read_bytes())
-        return len(files)
+        return {PurePosixPath(SEARCH_FOLDER, *path.relative_to(bundle).parts): path.read_bytes()
+                for path in sorted(bundle.rglob("*")) if path.is_file()}
     except OSError as exc:
         raise SearchIndexError(f"cannot run Pagefind: {exc}", hint=INSTALL_HINT) from None
     finally:
-        for folder in (view, scratch):
+        for folder in (view, bundle):
             shutil.rmtree(folder, ignore_errors=True)
 
 

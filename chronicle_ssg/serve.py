@@ -305,6 +305,10 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
                 f"{written} written")
             if broadcaster and delta.empty:  # nobody was told yet: tell them now
                 broadcaster.publish("reload" if written else "ok", {"written": written})
+        if not watcher.has_events():  # the search index last: it may take seconds
+            started = time.perf_counter()
+            if _reporting(session.refresh_search, log, broadcaster):
+                log(f"search index updated in {(time.perf_counter() - started) * 1000:.0f} ms")
         session.flush_manifest()
 
 
