@@ -466,8 +466,9 @@ def served(example: BuiltSite, fixture: BuiltSite,
 
 
 def _key_pages(example: BuiltSite) -> list[str]:
-    """Home, the live entry with every kind of block and comments, a month and a tag page."""
-    return ["", "2025/03/18/the-call/", "2025/03/", "tags/avalon/"]
+    """Home, the live entry with every kind of block and comments, a month and a tag page,
+    and the search page (results: tests/browser/test_search.py)."""
+    return ["", "2025/03/18/the-call/", "2025/03/", "tags/avalon/", "search/?q=minutes"]
 
 
 #: fixture pages whose blocks or templates the example's key pages do not already show

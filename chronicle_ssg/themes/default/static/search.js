@@ -106,9 +106,12 @@
       current = { results: search.results, shown: 0 };
       var count = search.results.length;
       var what = query ? " for “" + query + "”" : "";
-      say(count ? count + (count === 1 ? " result" : " results") + what + "."
-                : "No results" + what + ".");
-      return showMore();
+      // announced once the first results are on the page
+      return showMore().then(function () {
+        if (mine !== generation) return;
+        say(count ? count + (count === 1 ? " result" : " results") + what + "."
+                  : "No results" + what + ".");
+      });
     });
   }
 
