@@ -405,7 +405,7 @@ def test_sitemap_validates_and_lists_every_canonical_page(built: BuiltSite) -> N
     assert len(locs) == len(set(locs))
     assert all(loc.startswith(built.base_url) for loc in locs)
     expected = {built.base_url + r.path.lstrip("/") for r in _html_routes(built)
-                if r.kind not in ("alias", "not_found")}
+                if r.kind not in ("alias", "not_found", "search")}  # search: noindex
     assert set(locs) == expected
     robots = (built.output / "robots.txt").read_text()
     assert f"Sitemap: {built.base_url}sitemap.xml" in robots
