@@ -347,6 +347,13 @@ class SiteSession:
         if any(path.suffix == ".html" for path in (*writes, *deletes)):
             self._page_writes += 1
 
+    @property
+    def search_stale(self) -> bool:
+        """Pages changed since the search index was made, and none is pending."""
+        with self.lock:
+            return self._page_writes != self._indexed_at and not self.behind \
+                and self.result is not None and indexes_search(self.loaded.config, self.options)
+
     def refresh_search(self) -> int:
         """Index the searchable pages again if pages changed since the last index; returns
         the number of index files written or removed.
@@ -358,8 +365,7 @@ class SiteSession:
         """
         from chronicle_ssg.search import build_index, is_index_file
         with self.lock:
-            if self.result is None or self.behind or self._page_writes == self._indexed_at \
-                    or not indexes_search(self.loaded.config, self.options):
+            if not self.search_stale:
                 return 0
             generation = self._page_writes
             pages = [str(r.output) for r in self.loaded.routes if r.kind in SEARCHABLE_KINDS]
