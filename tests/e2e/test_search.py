@@ -185,3 +185,15 @@ def test_serve_no_search_builds_no_index(tmp_path: Path) -> None:
     (root / "content/2025-03-18-call.md").write_text(entry("The call", body="Ninety minutes."))
     session.rebuild({str(root / "content/2025-03-18-call.md")})
     assert session.refresh_search() == 0 and not (tmp_path / "out/pagefind").exists()
+
+
+def test_chronicle_check_finds_nothing_wrong_with_the_index_and_search_page(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from chronicle_ssg.cli import main
+    root = make_site(tmp_path, {**FILES, "content/2025-03-18-call.md": entry(
+        "The call", body="Seventy minutes.", tags=["diplomacy"], categories=["World"])}, CONFIG)
+    build(root)
+    assert (root / "output/pagefind/pagefind.js").is_file()
+    assert main(["check", "--source", str(root), "--output", str(root / "output"),
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
