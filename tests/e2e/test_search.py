@@ -1,6 +1,6 @@
 """The search index: Pagefind runs on the staged site, its files are in the manifest,
 only entry and page text is marked for it, and `search = false` leaves every trace out.
-(Queries in a real browser: tests/browser/test_search.py.)"""
+(Queries in a real browser: tests/browser/test_search_in_browser.py.)"""
 
 from __future__ import annotations
 

@@ -467,7 +467,7 @@ def served(example: BuiltSite, fixture: BuiltSite,
 
 def _key_pages(example: BuiltSite) -> list[str]:
     """Home, the live entry with every kind of block and comments, a month and a tag page,
-    and the search page (results: tests/browser/test_search.py)."""
+    and the search page (results: tests/browser/test_search_in_browser.py)."""
     return ["", "2025/03/18/the-call/", "2025/03/", "tags/avalon/", "search/?q=minutes"]
 
 
