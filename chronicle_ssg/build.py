@@ -33,6 +33,7 @@ class BuildOptions:
     jobs: int = 0  #: 0: all cores
     use_cache: bool = True
     serve_mode: bool = False
+    search: bool = True  #: False: skip the search index (`serve --no-search`)
 
 
 @dataclass
@@ -438,7 +439,7 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     stale = [route for route in loaded.routes
              if old_signatures.get(str(route.output)) != new_signatures[str(route.output)]]
     if not stale and options.use_cache:
-        current = output_unchanged(loaded, output_dir, mtimes)
+        current = output_unchanged(loaded, output_dir, mtimes, options)
         if current is not None:
             stats.lap("write")
             files = read_manifest(output_dir)
@@ -457,6 +458,12 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
                         if route.output not in stale_outputs and not staging.keep(route.output)]
         stats.counts["pages_kept"] = len(loaded.routes) - len(todo)
         render_routes(renderer, loaded, todo, staging, options.jobs, stats)
+        if indexes_search(loaded.config, options):
+            from chronicle_ssg.search import index_staging
+            searchable = (str(route.output) for route in loaded.routes
+                          if route.kind in SEARCHABLE_KINDS)
+            stats.counts["search_files"] = index_staging(staging, searchable).files
+            stats.lap("search")
         report = staging.finish()
     except OSError as exc:  # writing the staging folder (here or in a worker) failed
         from chronicle_ssg.write import is_output_path, output_error
@@ -498,14 +505,27 @@ def _remember(site_root: Path, output_dir: Path, options: BuildOptions, cache: B
     stats.lap("cache")
 
 
+#: route kinds whose pages the search index covers (the theme marks their text)
+SEARCHABLE_KINDS = frozenset({"entry", "page"})
+
+
+def indexes_search(config: SiteConfig, options: BuildOptions) -> bool:
+    return config.search and options.search
+
+
 def output_unchanged(loaded: LoadedSite, output_dir: Path,
-                     mtimes: dict[str, int] | None = None) -> Any:
+                     mtimes: dict[str, int] | None = None,
+                     options: BuildOptions = BuildOptions()) -> Any:
     """A WriteReport when output/ already holds exactly this site (no staging needed):
     every file of the manifest is there with its recorded size (and modification time,
     when `mtimes` has it)."""
     from chronicle_ssg.write import WriteReport, content_hash, read_manifest
     old = read_manifest(output_dir)
     expected = {str(r.output) for r in loaded.routes} | {str(c.output) for c in loaded.files}
+    if indexes_search(loaded.config, options):  # the search index of these very pages
+        from chronicle_ssg.search import is_index_file
+        index = {name for name in old if is_index_file(name)}
+        expected |= index or {"(no search index yet)"}
     if set(old) != expected:
         return None
     for copy in loaded.files:

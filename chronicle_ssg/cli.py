@@ -54,6 +54,8 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--output", "-o", type=Path, metavar="DIR", help="output folder (default: SOURCE/output)")
     serve.add_argument("--no-wait", action="store_true",
                        help="fail at once when another chronicle process uses the output folder")
+    serve.add_argument("--no-search", action="store_true",
+                       help="do not build the search index (faster at thousands of entries)")
 
     listing = commands.add_parser("list", help="list entries with date, status and URL",
                                   description="Show what a build will publish.")
@@ -171,7 +173,8 @@ def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from chronicle_ssg.build import BuildOptions
     return BuildOptions(drafts=getattr(args, "drafts", False), future=getattr(args, "future", False),
                         base_url=getattr(args, "base_url", None), jobs=getattr(args, "jobs", 0),
-                        use_cache=not getattr(args, "no_cache", False))
+                        use_cache=not getattr(args, "no_cache", False),
+                        search=not getattr(args, "no_search", False))
 
 
 def _output_dir(args: argparse.Namespace) -> Path:

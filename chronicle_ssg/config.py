@@ -44,6 +44,7 @@ class SiteConfig:
     related_entries: int = 5  #: related entries shown on an entry page
     words_per_minute: int = 220  #: reading speed for reading time
     build_timestamp: bool = False  #: print the build time in the footer (breaks reproducibility)
+    search: bool = True  #: index the site with Pagefind; a search page and a search box
     menu: tuple[tuple[str, str], ...] = ()  #: extra navigation links [[menu]] name/url
     theme_settings: dict[str, Any] = field(default_factory=dict)  #: passed to templates as-is
     #: computed: the file this came from (None for defaults)
@@ -76,7 +77,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "title": str, "description": str, "base_url": str, "language": str, "author": str,
     "timezone": str, "theme": str, "entries_per_page": int, "permalink": str,
     "feed_entries": int, "update_order": str, "recently_updated": int, "live_window_hours": int,
-    "related_entries": int, "words_per_minute": int, "build_timestamp": bool,
+    "related_entries": int, "words_per_minute": int, "build_timestamp": bool, "search": bool,
     "menu": list, "theme_settings": dict,
 }
 

@@ -350,7 +350,7 @@ def alias_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
 
 
 def nothing(route: Route, site: Site, ctx: dict[str, Any]) -> None:
-    ctx["noindex"] = route.kind == "not_found"
+    ctx["noindex"] = route.kind in ("not_found", "search")  # nothing for search engines
 
 
 BUILDERS: dict[str, Callable[[Route, Site, dict[str, Any]], None]] = {
@@ -360,7 +360,7 @@ BUILDERS: dict[str, Callable[[Route, Site, dict[str, Any]], None]] = {
     "terms": terms_context, "archive_index": archive_index_context,
     "corrections": corrections_context, "feed": feed_context, "sitemap": sitemap_context,
     "sitemap_index": sitemap_index_context,
-    "alias": alias_context, "not_found": nothing, "robots": nothing,
+    "alias": alias_context, "not_found": nothing, "robots": nothing, "search": nothing,
 }
 
 

@@ -28,6 +28,7 @@ TEMPLATES = {
     "source": "term.html", "series": "term.html", "corrections": "corrections.html",
     "feed": "atom.xml", "sitemap": "sitemap.xml", "robots": "robots.txt",
     "not_found": "404.html", "alias": "alias.html", "sitemap_index": "sitemapindex.xml",
+    "search": "search.html",
 }
 #: route kinds whose pages the sitemap lists: canonical HTML pages
 SITEMAP_KINDS = frozenset({"entry", "page", "home", "archive_index", "year", "month", "day",
@@ -233,7 +234,7 @@ def term_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
 
 
 def site_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
-    """Home pages, feeds, corrections, sitemap, robots.txt and 404."""
+    """Home pages, feeds, corrections, search, sitemap, robots.txt and 404."""
     ids = tuple(e.id for e in site.entries)
     routes = list(paginate("home", "/", ids, site.config.entries_per_page, memo))
     # the "recently updated" box is on the first home page only
@@ -247,6 +248,8 @@ def site_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
         routes.append(_route("feed", "/corrections/feed.xml", subject="corrections",
                              title="Corrections", entries=correction_ids))
     routes.append(_route("not_found", "/404.html", title="Page not found"))
+    if site.config.search:
+        routes.append(_route("search", "/search/", title="Search"))
     routes.append(_route("robots", "/robots.txt"))
     return routes
 

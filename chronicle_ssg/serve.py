@@ -498,6 +498,7 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
     such moment (a failed rebuild is not retried until the next change).
     """
     tried: object = None
+    indexer: threading.Thread | None = None
     while not stop.is_set():
         batch = watcher.next_batch()
         if not batch:
@@ -529,6 +530,10 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
                 f"{written} written")
             if broadcaster and delta.empty:  # nobody was told yet: tell them now
                 broadcaster.publish("reload" if written else "ok", {"written": written})
+        if indexer is None or not indexer.is_alive():  # the search index last, beside
+            indexer = threading.Thread(target=_index_search, daemon=True,  # the next rebuilds
+                                       args=(session, log, broadcaster, stop))
+            indexer.start()
         session.flush_manifest()
 
 
@@ -549,6 +554,20 @@ def transient_reason(exc: BaseException) -> str | None:
         return next((os.strerror(code) for code in sorted(TRANSIENT_ERRNOS)
                      if os.strerror(code) in exc.message), None)
     return None
+
+
+def _index_search(session: "SiteSession", log: Callable[[str], None],
+                  broadcaster: Broadcaster | None, stop: threading.Event) -> None:
+    """Bring the search index up to date with the pages, in its own thread: at thousands
+    of entries Pagefind takes seconds, and saves made meanwhile must not wait for it.
+    A run overtaken by newer pages is dropped (refresh_search) and done again here."""
+    while session.search_stale and not stop.is_set():
+        started = time.perf_counter()
+        if _reporting(session.refresh_search, log, broadcaster) is None:
+            return  # failed: shown like a build error; the next rebuild tries again
+        if not session.search_stale:
+            log(f"search index updated in {(time.perf_counter() - started) * 1000:.0f} ms")
+            session.flush_manifest()
 
 
 def _reporting(action: Callable[[], T], log: Callable[[str], None],

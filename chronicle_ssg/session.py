@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Collection, Mapping
 
-from chronicle_ssg.build import (BuildOptions, BuildResult, LoadedSite, Preparer, SiteMemo,
-                                 Stats, build_now, build_site, load_site, record_signatures,
-                                 render_routes, signing_digest)
+from chronicle_ssg.build import (SEARCHABLE_KINDS, BuildOptions, BuildResult, LoadedSite,
+                                 Preparer, SiteMemo, Stats, build_now, build_site,
+                                 indexes_search, load_site, record_signatures, render_routes,
+                                 signing_digest)
 from chronicle_ssg.discover import restamped, updated_sources
 from chronicle_ssg.incremental import Signed, route_signature, sign, signatures, site_facts
 from chronicle_ssg.cache import BuildCache, load_cache, save_signatures
@@ -74,6 +76,9 @@ class SiteSession:
     _unsettled: set[str] = field(default_factory=set)
     _manifest_due: bool = False
     _record_withdrawn: bool = False  #: see _write
+    #: counts writes of HTML pages: the search index is stale when it moved (refresh_search)
+    _page_writes: int = 0
+    _indexed_at: int = 0
 
     @property
     def loaded(self) -> LoadedSite:
@@ -303,6 +308,9 @@ class SiteSession:
                     or output not in previous.files:
                 collector.put(copy.output, copy.source.path.read_bytes())
         produced |= {str(c.output) for c in loaded.files}
+        if indexes_search(loaded.config, self.options):  # refresh_search replaces the index
+            from chronicle_ssg.search import is_index_file
+            produced |= {name for name in previous.files if is_index_file(name)}
         deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
         files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
@@ -339,6 +347,51 @@ class SiteSession:
             save_signatures(self.site_root, {})
             self._record_withdrawn = True
         apply_delta(self.output_dir, writes, deletes)
+        if any(path.suffix == ".html" for path in (*writes, *deletes)):
+            self._page_writes += 1
+
+    @property
+    def search_stale(self) -> bool:
+        """Pages changed since the search index was made, and none is pending."""
+        with self.lock:
+            return self._page_writes != self._indexed_at and not self.behind \
+                and self.result is not None and indexes_search(self.loaded.config, self.options)
+
+    def refresh_search(self) -> int:
+        """Index the searchable pages again if pages changed since the last index; returns
+        the number of index files written or removed.
+
+        Serve calls it after browsers were told to reload, once no page is pending.
+        Pagefind runs without the lock on a snapshot of the pages (hard links), so the
+        server stays responsive; a result overtaken by newer pages is dropped, and the
+        next call indexes again.
+        """
+        from chronicle_ssg.search import build_index, is_index_file
+        with self.lock:
+            if not self.search_stale:
+                return 0
+            generation = self._page_writes
+            pages = [str(r.output) for r in self.loaded.routes if r.kind in SEARCHABLE_KINDS]
+        scratch = self.output_dir.parent / f".{self.output_dir.name}.staging-{os.getpid()}-search"
+        index = build_index(self.output_dir, pages, scratch, self.lock)
+        with self.lock:
+            if self.result is None or self._page_writes != generation:
+                return 0
+            old = {name for name in self.result.files if is_index_file(name)}
+            collector = _Collector(self.result.files)
+            for rel in sorted(index):
+                collector.put(rel, index[rel])
+            deletes = frozenset(PurePosixPath(name) for name in old
+                                if PurePosixPath(name) not in index)
+            self._write(collector.writes, deletes)
+            files = {name: v for name, v in self.result.files.items() if name not in old}
+            files.update(collector.files)
+            self.result.files = files
+            self._indexed_at = generation
+            self._manifest_due = True
+            if not self.defer_manifest:
+                self.flush_manifest()
+            return len(collector.writes) + len(deletes)
 
     def flush_manifest(self) -> None:
         """Keep the manifest true after in-place updates, so the next build links right.

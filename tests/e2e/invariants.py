@@ -6,7 +6,7 @@
   base_url; no root-relative link escapes the sub-path;
 * ids are unique on each page;
 * feeds and the sitemap are well-formed XML; the sitemap lists every HTML page that is not
-  a redirect or the 404 page, and nothing else.
+  a redirect, the 404 page or another noindex page (search), and nothing else.
 """
 
 from __future__ import annotations
@@ -118,6 +118,8 @@ class _Checker:
                 continue
             if b'http-equiv="refresh"' in self.files[name]:
                 continue
+            if b'<meta name="robots" content="noindex">' in self.files[name]:
+                continue  # the search page: nothing for search engines
             if name not in listed:
                 self.problems.append(f"sitemap.xml does not list {name}")
 

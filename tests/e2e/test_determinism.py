@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_site, entry, make_site
+from conftest import UNSTABLE_SEARCH_FILE, build_site, entry, make_site
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,9 +28,26 @@ def copy_example_site(target: Path) -> Path:
 
 
 def every_file(folder: Path) -> dict[str, bytes]:
-    """All files, chronicle's manifest included: it is output too."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """All files, chronicle's manifest included: it is output too.
+
+    Pagefind's unstable files are left out, and so are the manifest lines naming them.
+    """
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and not UNSTABLE_SEARCH_FILE.fullmatch(name):
+            files[name] = path.read_bytes()
+    for listing in (".chronicle-manifest.json", ".chronicle-changes.json"):
+        if listing in files:
+            files[listing] = b"\n".join(line for line in files[listing].split(b"\n")
+                                        if not UNSTABLE_SEARCH_FILE.search(line.decode()))
+    return files
+
+
+def unstable_search_files(folder: Path) -> list[str]:
+    return sorted(re.sub(r"_[0-9a-f]+\.", "_HASH.", p.relative_to(folder).as_posix())
+                  for p in folder.rglob("*") if p.is_file()
+                  and UNSTABLE_SEARCH_FILE.fullmatch(p.relative_to(folder).as_posix()))
 
 
 def build_in_subprocess(site: Path, seed: str, site_env: dict[str, str], *args: str) -> None:
@@ -53,6 +71,10 @@ def test_two_builds_in_different_folders_are_byte_identical(tmp_path: Path,
     differing = [name for name in one if one[name] != two[name]]
     assert differing == []
     assert len(one) > 100
+    assert sum(name.startswith("pagefind/fragment/") for name in one) > 20  # compared
+    # the files left out: as many, of the same kinds, in both
+    assert unstable_search_files(first / "output") == unstable_search_files(second / "output")
+    assert len(unstable_search_files(first / "output")) == 5
 
 
 def test_outputs_name_no_build_folder(tmp_path: Path, site_env: dict[str, str]) -> None:

@@ -30,7 +30,10 @@ author = "Test Author"
 timezone = "UTC"
 entries_per_page = {per_page}
 feed_entries = 3
+search = false
 '''
+# search = false: these tests compare pages; the search index of a session (refreshed
+# after the pages) is tested in test_search.py
 
 SLUGS = ("call", "storm", "budget", "court", "talks", "vote", "strike", "summit")
 TAGS = ("alpha", "Alpha", "beta", "gamma", "Дельта", "c++", "C")

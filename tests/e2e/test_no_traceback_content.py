@@ -280,5 +280,6 @@ def test_menu_url_with_a_script_scheme_is_refused_at_its_line(
         tmp_path: Path, site_env: dict[str, str], url: str) -> None:
     config = DEFAULT_CONFIG + f'\n[[menu]]\nname = "Home"\nurl = "/"\n\n[[menu]]\nname = "X"\nurl = "{url}"\n'
     scheme = url.strip().split(":")[0].replace("\\t", "").lower()
-    fails_keeping_output(tmp_path, site_env, {}, f"chronicle.toml:14: error: [[menu]] url",
+    line = config.splitlines().index(f'url = "{url}"') + 1
+    fails_keeping_output(tmp_path, site_env, {}, f"chronicle.toml:{line}: error: [[menu]] url",
                          f"uses the {scheme}: scheme", config=config)

@@ -405,7 +405,7 @@ def test_sitemap_validates_and_lists_every_canonical_page(built: BuiltSite) -> N
     assert len(locs) == len(set(locs))
     assert all(loc.startswith(built.base_url) for loc in locs)
     expected = {built.base_url + r.path.lstrip("/") for r in _html_routes(built)
-                if r.kind not in ("alias", "not_found")}
+                if r.kind not in ("alias", "not_found", "search")}  # search: noindex
     assert set(locs) == expected
     robots = (built.output / "robots.txt").read_text()
     assert f"Sitemap: {built.base_url}sitemap.xml" in robots
@@ -466,8 +466,9 @@ def served(example: BuiltSite, fixture: BuiltSite,
 
 
 def _key_pages(example: BuiltSite) -> list[str]:
-    """Home, the live entry with every kind of block and comments, a month and a tag page."""
-    return ["", "2025/03/18/the-call/", "2025/03/", "tags/avalon/"]
+    """Home, the live entry with every kind of block and comments, a month and a tag page,
+    and the search page (results: tests/browser/test_search_in_browser.py)."""
+    return ["", "2025/03/18/the-call/", "2025/03/", "tags/avalon/", "search/?q=minutes"]
 
 
 #: fixture pages whose blocks or templates the example's key pages do not already show

@@ -317,3 +317,34 @@ def test_a_page_left_for_later_is_rendered_when_a_browser_asks(site: Path) -> No
     while broadcaster.viewed() and time.monotonic() < deadline:  # the tab went away
         time.sleep(0.01)
     assert broadcaster.viewed() == []
+
+
+def test_serve_indexes_search_after_the_reload_and_keeps_the_manifest_true(
+        server: Running, site: Path) -> None:
+    import json
+    output = site / "output"
+    before = {p.name for p in (output / "pagefind/fragment").iterdir()}
+    mark = len(server.lines)
+    with EventStream(server, EVENTS) as events:
+        events.wait_connected()
+        write_files(site, {CALL: entry("The call", tags=["diplomacy"], body="Searchable now.")})
+        assert events.next_event()[0] == "reload"
+        server.wait_for("search index updated", start=mark)  # after the reload signal
+    after = {p.name for p in (output / "pagefind/fragment").iterdir()}
+    assert after != before and len(after) == len(before)  # the edited entry's fragment
+    server.stop()
+    manifest = json.loads((output / ".chronicle-manifest.json").read_text())["files"]
+    on_disk = {p.relative_to(output).as_posix() for p in (output / "pagefind").rglob("*")
+               if p.is_file()}
+    assert on_disk == {name for name in manifest if name.startswith("pagefind/")}
+
+
+def test_serve_no_search_writes_no_index(site: Path, site_env: dict[str, str]) -> None:
+    with running_chronicle(site, subprocess_env(site_env), "serve", "--port", "0",
+                           "--no-search") as running:
+        mark = len(running.lines)
+        write_files(site, {CALL: entry("The call", body="Edited.")})
+        running.wait_for("rebuilt", start=mark)
+        assert not (site / "output/pagefind").exists()
+        assert running.stop() == 0
+    assert "search index" not in running.stderr
