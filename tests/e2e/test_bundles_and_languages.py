@@ -18,6 +18,7 @@ from conftest import build_site, build_to_disk, entry, make_site, read_tree, tex
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 SUB_PATH = '''\
 title = "Ledger"
+search = false
 base_url = "https://example.org/ledger/"
 author = "Test Author"
 '''
@@ -117,7 +118,7 @@ def test_a_bundle_file_at_another_page_url_is_a_clash(tmp_path: Path) -> None:
 
 def test_two_bundle_files_on_one_output_are_reported(tmp_path: Path) -> None:
     from chronicle_ssg.errors import BuildFailed
-    config = 'base_url = "https://example.org/"\npermalink = "/{year}/{slug}.html"\n'
+    config = 'base_url = "https://example.org/"\npermalink = "/{year}/{slug}.html"\nsearch = false\n'
     root = make_site(tmp_path, {
         "content/2025-01-01-a/index.md": entry("A", None),
         "content/2025-01-01-a/pic.png": PNG,
@@ -187,6 +188,7 @@ def test_a_folder_becomes_a_bundle_when_an_index_appears(tmp_path: Path) -> None
 
 LANG_CONFIG = '''\
 title = "Bilingual"
+search = false
 base_url = "https://example.org/"
 language = "en"
 permalink = "/{lang}/{section}/{slug}/"
