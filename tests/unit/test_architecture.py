@@ -21,7 +21,7 @@ IMPORTERS = ["importers.common", "importers.wordpress", "importers.jekyll", "imp
 LIBRARY_OWNERS = {"yaml": {"parse", "importers.common"}, "frontmatter": {"parse"},
                   "markdown_it": {"markdown", "blocks"}, "mdit_py_plugins": {"markdown", "blocks"},
                   "jinja2": {"render"}, "watchdog": {"watch"},
-                  "pygments": {"highlight"}, "pagefind": {"search"}}
+                  "pygments": {"highlight"}, "pagefind": {"search"}, "msgspec": {"cache"}}
 
 
 def imports_in(source: str) -> list[tuple[str, int, bool]]:
