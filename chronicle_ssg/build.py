@@ -13,7 +13,8 @@ from chronicle_ssg.comments import Comment, CommentFile, build_thread
 from chronicle_ssg.config import SiteConfig, load_config
 from chronicle_ssg.discover import (COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources,
                                     find_source)
-from chronicle_ssg.cache import BuildCache, cache_key, load_cache, save_cache
+from chronicle_ssg.cache import (BuildCache, cache_key, load_cache, read_cache_file, save_cache,
+                                 write_cache_file)
 from chronicle_ssg.errors import (BuildFailed, ChronicleError, ChronicleWarning, ContentError,
                                   SourceLocation, raise_collected)
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
@@ -585,7 +586,7 @@ def _read_record(site_root: Path, output_dir: Path) -> tuple[dict, bytes] | None
     import json
     from chronicle_ssg.write import MANIFEST, content_hash
     try:
-        record = json.loads(_last_build_file(site_root).read_text("utf-8"))
+        record = json.loads(read_cache_file(_last_build_file(site_root)) or b"null")
         manifest = (output_dir / MANIFEST).read_bytes()
     except (OSError, ValueError):
         return None
@@ -663,11 +664,11 @@ def record_build(site_root: Path, output_dir: Path, fingerprint: str, loaded: Lo
         if names.keys() != files.keys():
             return  # output/ is not what this build made: record nothing
         mtimes = [known.get(name) or os.stat(f"{root}/{name}").st_mtime_ns for name in names]
-        _last_build_file(site_root).write_text(json.dumps({
+        write_cache_file(_last_build_file(site_root), json.dumps({
             "fingerprint": fingerprint, "manifest": content_hash(manifest),
             "next_due": due.timestamp() if due else None,
             "entries": len(loaded.site.entries), "pages": len(loaded.routes),
-            "mtimes": mtimes}))
+            "mtimes": mtimes}).encode())
     except (OSError, ValueError, AttributeError):
         pass
 

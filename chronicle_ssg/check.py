@@ -512,10 +512,11 @@ def fetch_status(url: str, timeout: float = EXTERNAL_TIMEOUT,
 
 def load_cache(path: Path) -> dict[str, dict]:
     """The external-link cache; a missing or corrupt file is an empty cache."""
+    from chronicle_ssg.cache import read_cache_file
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(read_cache_file(path) or b"null")
         return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except ValueError:
         return {}
 
 
@@ -528,6 +529,7 @@ def check_external(urls: dict[str, list[tuple[str, int | None, str]]], cache_pat
     requested: a reader's comment must not make check call the writer's router or admin
     pages. They are warnings, and are not cached (the name may point elsewhere later).
     """
+    from chronicle_ssg.cache import write_cache_file
     now = time.time() if now is None else now
     allowed = allowed or is_public_address
     cache = load_cache(cache_path)
@@ -540,8 +542,7 @@ def check_external(urls: dict[str, list[tuple[str, int | None, str]]], cache_pat
                 cache.pop(url, None)
             else:
                 cache[url] = {"status": result.status, "error": result.error, "checked": now}
-    cache_path.parent.mkdir(parents=True, exist_ok=True)
-    cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n", "utf-8")
+    write_cache_file(cache_path, (json.dumps(cache, indent=1, sort_keys=True) + "\n").encode())
     problems = []
     for url in sorted(urls):
         if url in skipped:

@@ -343,8 +343,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     import shutil
     from chronicle_ssg.write import MANIFEST, lock_output
     root = args.source.absolute()
-    output = root / "output"
-    folders = [folder for folder in (output, root / ".chronicle-cache") if folder.exists()]
+    output, cache = root / "output", root / ".chronicle-cache"
+    if cache.is_symlink() or cache.exists() and not cache.is_dir():
+        cache.unlink()  # a link in the cache's place goes, never what it leads to
+        print(f"removed {cache}")
+    folders = [folder for folder in (output, cache) if folder.exists()]
     if output in folders and (output.is_symlink() or not (output / MANIFEST).exists()):
         print(f"left {output}: not written by chronicle", file=sys.stderr)
         folders.remove(output)
