@@ -23,7 +23,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Annotated, Any, Iterator
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -121,7 +121,7 @@ def cache_file(site_root: Path) -> Path:
 class _Time(msgspec.Struct, array_like=True, gc=False):
     """A datetime exactly: its wall-clock time, fold and zone."""
 
-    wall: dt.datetime  #: naive
+    wall: Annotated[dt.datetime, msgspec.Meta(tz=False)]  #: naive
     fold: int
     zone: str | int | None  #: a ZoneInfo's key, a fixed offset in microseconds, or naive
 
@@ -537,8 +537,8 @@ def load_cache(site_root: Path, key: str | None = None) -> BuildCache:
             return BuildCache(key or "")
         try:
             sources = {rel: _source_entry(source) for rel, source in record.sources.items()}
-        except (ValueError, KeyError, OverflowError, RecursionError):
-            return BuildCache(key or "")  # well-typed but out of range: an unknown zone...
+        except Exception:  # well-typed but out of range: an unknown zone, a bad offset...
+            return BuildCache(key or "")
         signatures = _read_data(folder, SIGNATURES_FILE, _SIGNATURES_DECODER)
     return BuildCache(record.key, sources, signatures or {}, dirty=False)
 
