@@ -30,7 +30,8 @@ import msgspec
 
 from chronicle_ssg import __version__
 from chronicle_ssg.blocks import Correction, Quote, Update
-from chronicle_ssg.comments import Comment
+from chronicle_ssg.comments import Comment, CommentFile
+from chronicle_ssg.errors import ChronicleWarning
 from chronicle_ssg.markdown import Heading, Ref, RenderedBody
 from chronicle_ssg.model import Prepared
 from chronicle_ssg.parse import Document
@@ -53,7 +54,7 @@ MAX_SMALL_FILE_BYTES = 64 * 2**20  #: for the small JSON records kept beside the
 class SourceCacheEntry:
     stamp: tuple[int, int]  #: (mtime_ns, size) when last read
     digest: str  #: sha256 of the bytes
-    value: Any  #: Prepared, or a comment thread
+    value: Any  #: Prepared, or a CommentFile
 
 
 @dataclass
@@ -115,8 +116,8 @@ def cache_file(site_root: Path) -> Path:
 # A record mirrors its dataclass field for field (tests/unit/test_cache_format.py checks
 # that they agree), except where msgspec cannot keep a value exactly: a datetime's zone
 # (msgspec keeps only its offset) becomes a _Time, and front-matter values of type Any
-# carry MessagePack extension tags for the YAML types MessagePack lacks. Heading, Ref and
-# Quote hold only plain types and are decoded as they are.
+# carry MessagePack extension tags for the YAML types MessagePack lacks. Heading, Ref,
+# Quote and ChronicleWarning hold only plain types (and paths) and are decoded as they are.
 
 class _Time(msgspec.Struct, array_like=True, gc=False):
     """A datetime exactly: its wall-clock time, fold and zone."""
@@ -161,6 +162,7 @@ class _Document(msgspec.Struct, array_like=True, gc=False):
     body_line: int
     digest: str
     lines: tuple[str, ...]
+    warnings: tuple[ChronicleWarning, ...]
 
 
 class _Prepared(msgspec.Struct, array_like=True, gc=False, tag="prepared"):
@@ -179,16 +181,18 @@ class _Comment(msgspec.Struct, array_like=True, gc=False):
     url: str
     depth: int
     replies: tuple[_Comment, ...]
+    reply_to: str
 
 
-class _Thread(msgspec.Struct, array_like=True, gc=False, tag="comments"):
+class _CommentFile(msgspec.Struct, array_like=True, gc=False, tag="comments"):
     comments: tuple[_Comment, ...]
+    warnings: tuple[ChronicleWarning, ...]
 
 
 class _Source(msgspec.Struct, array_like=True, gc=False):
     stamp: tuple[int, int]
     digest: str
-    value: _Prepared | _Thread
+    value: _Prepared | _CommentFile
 
 
 class _BuildFile(msgspec.Struct, array_like=True, gc=False):
@@ -206,7 +210,19 @@ _PLAIN = frozenset({str, bool, float, bytes, type(None)})
 _INT_RANGE = range(-2**63, 2**64)  #: what MessagePack holds as an integer
 
 
-_ENCODER = msgspec.msgpack.Encoder()
+def _encode_path(value: Any) -> Any:
+    if type(value) is PurePosixPath:  # in a warning's SourceLocation
+        return str(value)
+    raise _Unencodable(type(value).__name__)
+
+
+def _decode_path(kind: type, value: Any) -> Any:
+    if kind is PurePosixPath and isinstance(value, str):
+        return PurePosixPath(value)
+    raise NotImplementedError(kind)
+
+
+_ENCODER = msgspec.msgpack.Encoder(enc_hook=_encode_path)
 #: what encoding can raise for a value out of the format's reach: a string with a lone
 #: surrogate (YAML's "\ud800"), a nesting deeper than the recursion limit...
 _ENCODE_ERRORS = (_Unencodable, msgspec.EncodeError, TypeError, ValueError, OverflowError,
@@ -257,7 +273,8 @@ def _untag_extension(code: int, data: memoryview) -> Any:
 _ANY_DECODER = msgspec.msgpack.Decoder(list, ext_hook=_untag_extension)
 _PAIRS_DECODER = msgspec.msgpack.Decoder(list[tuple[Any, Any]], ext_hook=_untag_extension)
 _TIME_DECODER = msgspec.msgpack.Decoder(_Time)
-_BUILD_DECODER = msgspec.msgpack.Decoder(_BuildFile, ext_hook=_untag_extension)
+_BUILD_DECODER = msgspec.msgpack.Decoder(_BuildFile, ext_hook=_untag_extension,
+                                         dec_hook=_decode_path)
 _SIGNATURES_DECODER = msgspec.msgpack.Decoder(dict[str, dict[str, str]])
 
 
@@ -297,7 +314,8 @@ def _prepared_record(prepared: Prepared) -> _Prepared:
     doc, body = prepared.document, prepared.body
     return _Prepared(
         _Document(str(doc.rel), {key: _tagged(item) for key, item in doc.meta.items()},
-                  doc.key_lines, doc.body, doc.body_line, doc.digest, doc.lines),
+                  doc.key_lines, doc.body, doc.body_line, doc.digest, doc.lines,
+                  doc.warnings),
         _Body(body.html, body.summary_html, body.has_more_marker, body.headings, body.refs,
               tuple(_Update(_time_record(u.time), u.id, u.label, u.line) for u in body.updates),
               body.quotes,
@@ -310,7 +328,7 @@ def _prepared(record: _Prepared) -> Prepared:
     doc, body = record.document, record.body
     return Prepared(
         Document(PurePosixPath(doc.rel), doc.meta, doc.key_lines, doc.body, doc.body_line,
-                 doc.digest, doc.lines),
+                 doc.digest, doc.lines, doc.warnings),
         RenderedBody(body.html, body.summary_html, body.has_more_marker, body.headings,
                      body.refs,
                      tuple(Update(_datetime(u.time), u.id, u.label, u.line) for u in body.updates),
@@ -323,21 +341,24 @@ def _prepared(record: _Prepared) -> Prepared:
 def _comment_record(comment: Comment) -> _Comment:
     return _Comment(comment.id, comment.author, _time_record(comment.date), comment.body_html,
                     comment.parent, _optional_time(comment.edited), comment.role, comment.url,
-                    comment.depth, tuple(_comment_record(reply) for reply in comment.replies))
+                    comment.depth, tuple(_comment_record(reply) for reply in comment.replies),
+                    comment.reply_to)
 
 
 def _comment(record: _Comment) -> Comment:
     return Comment(record.id, record.author, _datetime(record.date), record.body_html,
                    record.parent, _optional_datetime(record.edited), record.role, record.url,
-                   record.depth, tuple(_comment(reply) for reply in record.replies))
+                   record.depth, tuple(_comment(reply) for reply in record.replies),
+                   record.reply_to)
 
 
 def _source_record(entry: SourceCacheEntry) -> _Source:
     value = entry.value
     if isinstance(value, Prepared):
-        record: _Prepared | _Thread = _prepared_record(value)
-    elif isinstance(value, tuple) and all(isinstance(c, Comment) for c in value):
-        record = _Thread(tuple(_comment_record(comment) for comment in value))
+        record: _Prepared | _CommentFile = _prepared_record(value)
+    elif isinstance(value, CommentFile):
+        record = _CommentFile(tuple(_comment_record(comment) for comment in value.comments),
+                              value.warnings)
     else:
         raise _Unencodable(type(value).__name__)
     return _Source(entry.stamp, entry.digest, record)
@@ -347,8 +368,8 @@ def _source_entry(record: _Source) -> SourceCacheEntry:
     value = record.value
     if isinstance(value, _Prepared):
         return SourceCacheEntry(record.stamp, record.digest, _prepared(value))
-    return SourceCacheEntry(record.stamp, record.digest,
-                            tuple(_comment(comment) for comment in value.comments))
+    return SourceCacheEntry(record.stamp, record.digest, CommentFile(
+        tuple(_comment(comment) for comment in value.comments), value.warnings))
 
 
 def _build_file(cache: BuildCache) -> bytearray:

@@ -22,7 +22,8 @@ from chronicle_ssg import cache as cache_module
 from chronicle_ssg.blocks import Correction, Quote, Update
 from chronicle_ssg.build import BuildOptions, Preparer, build_site, load_site
 from chronicle_ssg.cache import BuildCache, load_cache, save_cache
-from chronicle_ssg.comments import Comment
+from chronicle_ssg.comments import Comment, CommentFile
+from chronicle_ssg.errors import ChronicleWarning, SourceLocation
 from chronicle_ssg.config import load_config
 from chronicle_ssg.markdown import Heading, Ref, RenderedBody
 from chronicle_ssg.model import Prepared
@@ -139,7 +140,8 @@ def round_trip(tmp_path: Path, values: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("record, dataclass", [
     (cache_module._Update, Update), (cache_module._Correction, Correction),
     (cache_module._Body, RenderedBody), (cache_module._Document, Document),
-    (cache_module._Prepared, Prepared), (cache_module._Comment, Comment)])
+    (cache_module._Prepared, Prepared), (cache_module._Comment, Comment),
+    (cache_module._CommentFile, CommentFile)])
 def test_each_record_mirrors_its_dataclass(record: type, dataclass: type) -> None:
     """A field added to a cached dataclass must be added to its record (and MAGIC's
     version bumped), or the cache would drop it."""
@@ -186,13 +188,17 @@ def test_hand_made_values_round_trip_exactly(tmp_path: Path) -> None:
          Quote("Source", "https://e.org", dt.date(2025, 1, 2), "from French", "quote-2", 5)),
         (Correction(None, "text", "correction", 6), Correction(moments[1], "t", "c-2", 7)),
         120, ("h", "update-0"))
+    warnings = (ChronicleWarning("removed U+FFFE", SourceLocation(PurePosixPath("content/a.md"),
+                                                                  3, 7), "retype it"),
+                ChronicleWarning("no location"))
     document = Document(PurePosixPath("content/a.md"), {"moments": moments}, {"title": 2},
-                        "", 5, "0" * 64, ("title: x", "date: y"))
-    reply = Comment("c2", "Bo", moments[3], "<p>b</p>", "c1", None, None, "", 1, ())
+                        "", 5, "0" * 64, ("title: x", "date: y"), warnings)
+    reply = Comment("c2", "Bo", moments[3], "<p>b</p>", "c1", None, None, "", 1, (), "Ann")
     thread = (Comment("c1", "Ann", moments[1], "<p>a</p>", None, moments[0], "admin",
                       "https://ann.example", 0, (reply,)),)
-    values = {"content/a.md": Prepared(document, body), "content/a.comments.yaml": thread,
-              "content/empty.comments.yaml": ()}
+    values = {"content/a.md": Prepared(document, body),
+              "content/a.comments.yaml": CommentFile(thread, warnings[:1]),
+              "content/empty.comments.yaml": CommentFile(())}
     back = round_trip(tmp_path, values)
     assert list(back) == list(values)
     for rel, value in values.items():
@@ -210,11 +216,12 @@ def test_a_value_the_format_cannot_keep_leaves_only_its_source_out(tmp_path: Pat
     for depth in range(2000):  # deeper than MessagePack nesting within the recursion limit
         deep = (Comment(f"c{depth}", "A", _moment(dt.timezone.utc), "", None, None, None, "",
                         6, deep),)
+    deep_file = CommentFile(deep)
     values = {"content/ok.md": Prepared(plain, body),
               "content/surrogate.md": with_meta("\ud800"),  # YAML "\ud800" makes one
               "content/object.md": with_meta(object()),
               "content/named-zone.md": with_meta(_moment(dt.timezone(dt.timedelta(0), "X"))),
-              "content/deep.comments.yaml": deep}
+              "content/deep.comments.yaml": deep_file}
     back = round_trip(tmp_path, values)
     assert list(back) == ["content/ok.md"]
     assert_exact(back["content/ok.md"], values["content/ok.md"])
