@@ -410,7 +410,8 @@ def _cache_folder(path: Path, create: bool) -> Iterator[int | None]:
         except OSError:
             pass  # it exists (checked below), or the site is read-only: no cache then
     try:
-        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK
+                         | os.O_CLOEXEC)
     except OSError:
         yield None
         return
