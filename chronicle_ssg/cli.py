@@ -140,12 +140,26 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _runs_until_stopped(args: argparse.Namespace) -> bool:
+    return args.command == "serve" or getattr(args, "watch", False)
+
+
 def _run(argv: list[str] | None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 0
+    with contextlib.ExitStack() as scope:
+        if _runs_until_stopped(args):
+            # before any other import: a Ctrl-C while Python loads chronicle is a stop
+            # request, looked at in order, not a KeyboardInterrupt in an import's middle
+            from chronicle_ssg.stopping import StopRequest
+            args.stop = scope.enter_context(StopRequest())
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from chronicle_ssg.errors import BuildFailed, ChronicleError
     try:
         return COMMANDS[args.command](args)
@@ -159,7 +173,7 @@ def _run(argv: list[str] | None) -> int:
         print("stopped", file=sys.stderr)
         # serve and build --watch run until Ctrl-C: stopping them is success, whenever it
         # comes; a one-off command cut short says so, as shells expect (128 + SIGINT)
-        return 0 if args.command == "serve" or getattr(args, "watch", False) else 130
+        return 0 if _runs_until_stopped(args) else 130
     except BrokenPipeError:  # `chronicle list | head`: the reader left, that is fine
         sys.stderr.close()
         return 0
@@ -183,12 +197,10 @@ def _output_dir(args: argparse.Namespace) -> Path:
 
 def cmd_build(args: argparse.Namespace) -> int:
     source, output = args.source.absolute(), _output_dir(args)
-    if args.watch:
-        from chronicle_ssg.stopping import StopRequest
-        with StopRequest() as stop:  # see cmd_serve
-            from chronicle_ssg.serve import watch_and_rebuild
-            with _holding_output(stop, output, source, "build --watch", args.no_wait):
-                return watch_and_rebuild(source, output, _options(args), stop)
+    if args.watch:  # args.stop: installed by _run
+        from chronicle_ssg.serve import watch_and_rebuild
+        with _holding_output(args.stop, output, source, "build --watch", args.no_wait):
+            return watch_and_rebuild(source, output, _options(args), args.stop)
     from chronicle_ssg.write import lock_output
     started = time.perf_counter()
     with lock_output(output, source, "build", wait=not args.no_wait):
@@ -325,13 +337,11 @@ def _new_update(args: argparse.Namespace, scaffold) -> int:  # type: ignore[no-u
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from chronicle_ssg.stopping import StopRequest
-    with StopRequest() as stop:  # before the heavy imports: a Ctrl-C during them is a stop
-        from chronicle_ssg.serve import serve
-        source, output = args.source.absolute(), _output_dir(args)
-        with _holding_output(stop, output, source, "serve", args.no_wait):
-            return serve(source, output, _options(args), stop,
-                         host=args.host, port=args.port, open_browser=args.open)
+    from chronicle_ssg.serve import serve  # args.stop: installed by _run
+    source, output = args.source.absolute(), _output_dir(args)
+    with _holding_output(args.stop, output, source, "serve", args.no_wait):
+        return serve(source, output, _options(args), args.stop,
+                     host=args.host, port=args.port, open_browser=args.open)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
