@@ -21,7 +21,7 @@ from chronicle_ssg.discover import bundle_of
 from chronicle_ssg.errors import ChronicleError, SourceLocation, XrefError, raise_collected
 from chronicle_ssg.markdown import Ref
 from chronicle_ssg.model import Entry, Page, Site, Term, make_term
-from chronicle_ssg.paths import rebase_relative_links
+from chronicle_ssg.paths import prefix_root_srcset, rebase_relative_links
 
 _XREF_RE = re.compile(r'href="entry:([^"#]*)(#[^"]*)?"')
 _ROOT_LINK_RE = re.compile(r'((?:href|src)=")/(?!/)')
@@ -45,14 +45,14 @@ def card_digest(entry: Entry) -> str:
                    [a.name for a in entry.authors], entry.series and entry.series.name,
                    entry.reading_minutes, len(entry.updates), len(entry.corrections),
                    entry.comment_count, entry.has_more, entry.draft, entry.scheduled,
-                   entry.live_blog, entry.coverage_ended)
+                   entry.live_blog, entry.coverage_ended, entry.thumbnail)
 
 
 def full_digest(entry: Entry) -> str:
     """Everything the entry's own page (and full-content feeds) shows."""
     return _digest(card_digest(entry), entry.body_html, entry.headings, entry.updates,
                    entry.quotes, entry.corrections, entry.comments, sorted(entry.extra.items(), key=str),
-                   entry.aliases, entry.ids, entry.coverage_end)
+                   entry.aliases, entry.ids, entry.coverage_end, entry.social_image)
 
 
 class _Terms:
@@ -187,7 +187,7 @@ def _link_html(owner: str, refs: tuple[Ref, ...], htmls: tuple[str, ...],
     out = []
     for html in htmls:
         if base:  # root links written by the author follow the site to its sub-path
-            html = _ROOT_LINK_RE.sub(rf"\1{base}/", html)
+            html = prefix_root_srcset(_ROOT_LINK_RE.sub(rf"\1{base}/", html), base)
         if refs:
             html = _XREF_RE.sub(link, html)
         out.append(html)

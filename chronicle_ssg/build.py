@@ -19,6 +19,7 @@ from chronicle_ssg.errors import (BuildFailed, ChronicleError, ChronicleWarning,
                                   SourceLocation, raise_collected)
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
 from chronicle_ssg.assemble import AssemblyMemo, assemble_site
+from chronicle_ssg.images import ImageMemo, ImageStore, settings_of, site_image, size_all
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
                                  entry_date, entry_timezone, still_timely)
 from chronicle_ssg.parse import parse_data_file, parse_document
@@ -158,6 +159,7 @@ class SiteMemo:
     """Work a serve session keeps between rebuilds; each part is checked against its inputs."""
 
     entries: dict[str, tuple[Prepared, tuple[Comment, ...], str, Entry]] = field(default_factory=dict)
+    images: ImageMemo = field(default_factory=ImageMemo)
     assembly: AssemblyMemo = field(default_factory=AssemblyMemo)
     routes: RouteMemo = field(default_factory=RouteMemo)
     preparer: Preparer | None = None
@@ -166,8 +168,8 @@ class SiteMemo:
 def model_site(config: SiteConfig, prepared: dict[str, Prepared],
                threads: dict[str, tuple[Comment, ...]], options: BuildOptions,
                now: dt.datetime, errors: list[ChronicleError],
-               memo: SiteMemo | None = None) -> Site:
-    """Entries and pages from prepared sources, then the assembled site.
+               memo: SiteMemo | None = None, images: ImageStore | None = None) -> Site:
+    """Entries and pages from prepared sources, their images sized, then the assembled site.
 
     `memo` (kept by a serve session) remembers each entry built from the very same
     prepared source, comments and config, so a rebuild only rebuilds what changed.
@@ -193,6 +195,9 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
             if entry:
                 built[entry_id] = (item, thread, config_key, entry)
                 entries.append(entry)
+    images = images or ImageStore({}, settings_of(config))
+    entries, pages = size_all(entries, pages, prepared, images, config, errors, memo.images)
+    default_image = site_image(config, images, errors)
     orphans = sorted(entry_id for entry_id in threads if entry_id not in prepared)
     for orphan in orphans:
         errors.append(ContentError(
@@ -204,8 +209,9 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
     if len(built) > len(prepared):  # it holds every entry built now: more are stale
         for stale in [entry_id for entry_id in built if entry_id not in prepared]:
             del built[stale]
-    return assemble_site(config, entries, pages, now, options.drafts, options.future,
+    site = assemble_site(config, entries, pages, now, options.drafts, options.future,
                          memo.assembly)
+    return replace(site, image=default_image) if default_image else site
 
 
 @dataclass
@@ -222,6 +228,11 @@ class LoadedSite:
     #: per entry id, the warnings of its comments file
     comment_warnings: dict[str, tuple[ChronicleWarning, ...]] = field(default_factory=dict)
     files: tuple[CopiedFile, ...] = ()  #: static and bundle files, copied as they are
+    images: ImageStore | None = None  #: the body images' variants, written beside the pages
+
+    def image_outputs(self) -> list[str]:
+        """Output names of the image variants the site uses."""
+        return self.images.outputs() if self.images else []
 
     def warnings(self) -> list[ChronicleWarning]:
         """What the build repaired or ignored, from every source, sorted by file and line."""
@@ -275,14 +286,17 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     if cache is not None:
         stats.counts["cache_hits"], stats.counts["cache_misses"] = cache.hits, cache.misses
     stats.lap("parse")
-    site = model_site(config, prepared, threads, options, build_now(), errors, memo)
+    images = ImageStore.open(site_root, sources.static, settings_of(config), cache is not None,
+                             sources.bundle)
+    site = model_site(config, prepared, threads, options, build_now(), errors, memo, images)
+    stats.counts["images_made"] = images.made
     stats.lap("model")
     routes = plan_routes(site, memo.routes)
     files = copied_files(site, sources.static, sources.bundle)
     check_file_conflicts(routes, files, memo.routes.folded, memo.routes.folders)
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes,
-                      comment_warnings, files)
+                      comment_warnings, files, images)
 
 
 def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
@@ -322,6 +336,8 @@ def render_site(loaded: LoadedSite, serve_mode: bool = False,
     errors: list[ChronicleError] = []
     for copy in loaded.files:
         outputs[copy.output] = copy.source.path.read_bytes()
+    for name in loaded.image_outputs():
+        outputs[PurePosixPath(name)] = loaded.images.variant_bytes(name)  # type: ignore[union-attr]
     for route in loaded.routes:
         try:
             outputs[route.output] = render_route(renderer, loaded.site, route, loaded.routes)
@@ -454,6 +470,8 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
         staging = Staging(output_dir, site_root, trust_manifest=options.use_cache, mtimes=mtimes)
         for copy in loaded.files:
             staging.put(copy.output, _read_static(copy.source))
+        for name in loaded.image_outputs():
+            staging.put(PurePosixPath(name), loaded.images.variant_bytes(name))  # type: ignore[union-attr]
         stale_outputs = {route.output for route in stale}
         todo = stale + [route for route in loaded.routes
                         if route.output not in stale_outputs and not staging.keep(route.output)]
@@ -502,6 +520,8 @@ def _remember(site_root: Path, output_dir: Path, options: BuildOptions, cache: B
                                          manifest_digest(output_dir))
     if options.use_cache:
         save_cache(site_root, cache)
+        if loaded.images:
+            loaded.images.save()
         record_build(site_root, output_dir, fingerprint, loaded, files, mtimes)
     stats.lap("cache")
 
@@ -522,7 +542,8 @@ def output_unchanged(loaded: LoadedSite, output_dir: Path,
     when `mtimes` has it)."""
     from chronicle_ssg.write import WriteReport, content_hash, read_manifest
     old = read_manifest(output_dir)
-    expected = {str(r.output) for r in loaded.routes} | {str(c.output) for c in loaded.files}
+    expected = {str(r.output) for r in loaded.routes} | {str(c.output) for c in loaded.files} \
+        | set(loaded.image_outputs())
     if indexes_search(loaded.config, options):  # the search index of these very pages
         from chronicle_ssg.search import is_index_file
         index = {name for name in old if is_index_file(name)}

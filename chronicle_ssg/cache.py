@@ -32,7 +32,7 @@ from chronicle_ssg import __version__
 from chronicle_ssg.blocks import Correction, Quote, Update
 from chronicle_ssg.comments import Comment, CommentFile
 from chronicle_ssg.errors import ChronicleWarning
-from chronicle_ssg.markdown import Heading, Ref, RenderedBody
+from chronicle_ssg.markdown import Heading, ImageRef, Ref, RenderedBody
 from chronicle_ssg.model import Prepared
 from chronicle_ssg.parse import Document
 
@@ -117,7 +117,7 @@ def cache_file(site_root: Path) -> Path:
 # that they agree), except where msgspec cannot keep a value exactly: a datetime's zone
 # (msgspec keeps only its offset) becomes a _Time, and front-matter values of type Any
 # carry MessagePack extension tags for the YAML types MessagePack lacks. Heading, Ref,
-# Quote and ChronicleWarning hold only plain types (and paths) and are decoded as they are.
+# ImageRef, Quote and ChronicleWarning hold only plain types (and paths) and are decoded as they are.
 
 class _Time(msgspec.Struct, array_like=True, gc=False):
     """A datetime exactly: its wall-clock time, fold and zone."""
@@ -152,6 +152,7 @@ class _Body(msgspec.Struct, array_like=True, gc=False):
     corrections: tuple[_Correction, ...]
     words: int
     ids: tuple[str, ...]
+    images: tuple[ImageRef, ...]
 
 
 class _Document(msgspec.Struct, array_like=True, gc=False):
@@ -321,7 +322,7 @@ def _prepared_record(prepared: Prepared) -> _Prepared:
               body.quotes,
               tuple(_Correction(_optional_time(c.date), c.text, c.id, c.line)
                     for c in body.corrections),
-              body.words, body.ids))
+              body.words, body.ids, body.images))
 
 
 def _prepared(record: _Prepared) -> Prepared:
@@ -335,7 +336,7 @@ def _prepared(record: _Prepared) -> Prepared:
                      body.quotes,
                      tuple(Correction(_optional_datetime(c.date), c.text, c.id, c.line)
                            for c in body.corrections),
-                     body.words, body.ids))
+                     body.words, body.ids, images=body.images))
 
 
 def _comment_record(comment: Comment) -> _Comment:

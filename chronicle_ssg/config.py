@@ -46,6 +46,13 @@ class SiteConfig:
     build_timestamp: bool = False  #: print the build time in the footer (breaks reproducibility)
     search: bool = True  #: index the site with Pagefind; a search page and a search box
     menu: tuple[tuple[str, str], ...] = ()  #: extra navigation links [[menu]] name/url
+    #: default social image (og:image) for pages without their own: a site path or https URL
+    image: str = ""
+    #: [images] widths: the responsive variants made of each body image, in pixels
+    image_widths: tuple[int, ...] = (480, 960, 1600)
+    image_quality: int = 80  #: [images] quality: JPEG and WebP quality of the variants, 1-100
+    #: [images] sizes: the <img sizes> of body images (how wide the theme shows them)
+    image_sizes: str = "(min-width: 45rem) 43rem, 100vw"
     theme_settings: dict[str, Any] = field(default_factory=dict)  #: passed to templates as-is
     #: computed: the file this came from (None for defaults)
     source: Path | None = None
@@ -78,11 +85,14 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "timezone": str, "theme": str, "entries_per_page": int, "permalink": str,
     "feed_entries": int, "update_order": str, "recently_updated": int, "live_window_hours": int,
     "related_entries": int, "words_per_minute": int, "build_timestamp": bool, "search": bool,
-    "menu": list, "theme_settings": dict,
+    "menu": list, "theme_settings": dict, "image": str, "images": dict,
 }
+#: keys of the [images] table and the SiteConfig field each sets
+IMAGE_KEYS = {"widths": "image_widths", "quality": "image_quality", "sizes": "image_sizes"}
+MAX_IMAGE_WIDTH = 8192
 
 
-def _key_line(text: str, key: str) -> int | None:
+def key_line(text: str, key: str) -> int | None:
     """Find the line of a top-level key with a small scan (tomllib keeps no positions)."""
     pattern = re.compile(rf"^\s*(\[\[?\s*)?\"?{re.escape(key)}\"?\s*(=|\]\]?)")
     for number, line in enumerate(text.splitlines(), 1):
@@ -112,7 +122,7 @@ def load_config(site_root: Path, overrides: dict[str, Any] | None = None) -> Sit
     errors: list[ConfigError] = []
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        where = SourceLocation(rel, _key_line(text, key))
+        where = SourceLocation(rel, key_line(text, key))
         if key not in _TYPES:
             errors.append(ConfigError(f"unknown key {key!r}", where,
                                       hint="known keys: " + ", ".join(sorted(_TYPES))))
@@ -125,6 +135,9 @@ def load_config(site_root: Path, overrides: dict[str, Any] | None = None) -> Sit
         values[key] = value
     errors.extend(_check_values(values, text, rel))
     raise_collected(errors)
+    if "images" in values:
+        values.update((IMAGE_KEYS[k], tuple(sorted(v)) if isinstance(v, list) else v)
+                      for k, v in values.pop("images").items())
     if "menu" in values:
         values["menu"] = tuple((str(m["name"]), str(m["url"])) for m in values["menu"])
     if "base_url" in values and not values["base_url"].endswith("/"):
@@ -138,7 +151,7 @@ def _without_forbidden(value: Any, text: str, rel: PurePosixPath, key: str,
     (TOML escapes such as "\\u0001" can write them), one warning per string."""
     if isinstance(value, str) and FORBIDDEN.search(value):
         cleaned, removed = strip_forbidden(value)
-        warnings.append(forbidden_warning(removed, SourceLocation(rel, _key_line(text, key)),
+        warnings.append(forbidden_warning(removed, SourceLocation(rel, key_line(text, key)),
                                           f" in the value of {key!r}"))
         return cleaned
     if isinstance(value, list):
@@ -194,7 +207,7 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
     errors = []
 
     def bad(key: str, message: str, hint: str | None = None) -> None:
-        errors.append(ConfigError(message, SourceLocation(rel, _key_line(text, key)), hint))
+        errors.append(ConfigError(message, SourceLocation(rel, key_line(text, key)), hint))
 
     if "timezone" in values:
         try:
@@ -222,6 +235,10 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
             "or more")
     if values.get("update_order", "newest") not in ("newest", "oldest"):
         bad("update_order", "'update_order' must be 'newest' or 'oldest'")
+    if "image" in values and image_problem(values["image"]):
+        bad("image", f"image {values['image']!r} {image_problem(values['image'])}",
+            "use a site path such as /images/card.png (a file in static/) or an https:// URL")
+    errors.extend(_check_images(values.get("images", {}), text, rel))
     for number, item in enumerate(values.get("menu", [])):
         if not isinstance(item, dict) or set(item) != {"name", "url"}:
             bad("menu", "each [[menu]] needs exactly 'name' and 'url'")
@@ -229,10 +246,50 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
         scheme = _unsafe_menu_url(str(item["url"]))
         if scheme:
             line = (_value_line(text, str(item["url"])) or _menu_url_line(text, number)
-                    or _key_line(text, "menu"))
+                    or key_line(text, "menu"))
             errors.append(ConfigError(
                 f"[[menu]] url {str(item['url'])!r} uses the {scheme}: scheme, which a menu "
                 "link may not use", SourceLocation(rel, line),
                 "use a path on the site (/about/) or an http://, https://, mailto: or tel: "
                 "address"))
+    return errors
+
+
+def image_problem(value: str) -> str | None:
+    """Why `value` cannot name a social or card image (a site path or an https URL), or None."""
+    scheme = _SCHEME_RE.match(value)
+    if scheme:
+        return None if scheme.group(1).lower() == "https" and len(value) > 8 else \
+            "is neither a site path nor an https:// URL"
+    if value.startswith("//"):
+        return "is a protocol-relative URL: write https://"
+    return None if value.strip() else "is empty"
+
+
+def _check_images(table: dict[str, Any], text: str, rel: PurePosixPath) -> list[ConfigError]:
+    """The [images] table: known keys, widths a list of distinct pixel counts, quality 1-100."""
+    errors = []
+
+    def bad(key: str, message: str, hint: str | None = None) -> None:
+        line = _value_line(text, f"{key} =") or _value_line(text, f"{key}=") or \
+            key_line(text, "images")
+        errors.append(ConfigError(message, SourceLocation(rel, line), hint))
+
+    for key, value in table.items():
+        if key not in IMAGE_KEYS:
+            bad(key, f"unknown key {key!r} in [images]", "known keys: " + ", ".join(IMAGE_KEYS))
+        elif key == "widths" and (
+                not isinstance(value, list) or not value or len(set(value)) != len(value)
+                or not all(isinstance(w, int) and not isinstance(w, bool)
+                           and 16 <= w <= MAX_IMAGE_WIDTH for w in value)):
+            bad(key, "[images] widths must be a list of distinct whole pixel widths "
+                f"from 16 to {MAX_IMAGE_WIDTH}", "for example widths = [480, 960, 1600]")
+        elif key == "quality" and (isinstance(value, bool) or not isinstance(value, int)
+                                   or not 1 <= value <= 100):
+            bad(key, "[images] quality must be a whole number from 1 to 100",
+                "for example quality = 80")
+        elif key == "sizes" and (not isinstance(value, str) or not value.strip()
+                                 or '"' in value):
+            bad(key, "[images] sizes must be a non-empty <img sizes> value",
+                'for example sizes = "(min-width: 45rem) 43rem, 100vw"')
     return errors

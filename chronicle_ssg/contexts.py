@@ -146,6 +146,7 @@ def _base(route: Route, site: Site) -> dict[str, Any]:
         "description": config.description, "canonical": abs_url(route.path), "json_ld": None,
         "feed_path": "/feed.xml", "og_type": "website", "noindex": False,
         "lang": config.language,
+        "og_image": site.image,
     }
 
 
@@ -199,12 +200,14 @@ def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
         update_days=update_days(entry, site.config.tz),
         description=entry.description or site.config.description, og_type="article",
         lang=entry.lang,
+        og_image=entry.social_image or site.image,
         json_ld=entry_json_ld(entry, site, ctx["abs_url"]))
 
 
 def page_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     page = next(p for p in site.pages if p.id == route.subject)
     ctx.update(page=page, description=page.description or site.config.description, lang=page.lang,
+               og_image=page.social_image or site.image,
                json_ld={"@context": "https://schema.org", "@type": "WebPage",
                         "name": page.title, "url": ctx["canonical"]})
 

@@ -37,7 +37,7 @@ def site_facts(site: Site, routes: tuple[Route, ...], paths: str | None = None) 
     """Compute the site-wide digests once per site (`paths`: paths_digest(routes), known)."""
     nav = _hash([(p.title, p.path, p.extra.get("hide_from_nav")) for p in site.pages],
                 bool(site.tags), bool(site.categories), bool(site.sources),
-                bool(site.corrections))
+                bool(site.corrections), site.image)  # the default og:image is on every page
     families = {name: _hash([(t.key, t.name, t.slug, len(ids))
                              for t, ids in site.family(name).items()])
                 for name in TERM_FAMILIES}

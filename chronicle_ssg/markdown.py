@@ -28,8 +28,10 @@ MORE_MARKER = "<!--more-->"
 RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "backlinks",
                           "related", "site-nav", "footnotes", "series", "entry-title"})
 _FOOTNOTE_REF_ID = re.compile(r' id="fnref[^"]*"')
+_RAW_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
+                          re.IGNORECASE)
 #: bump when the HTML we produce changes, so cached renders are not reused
-MARKDOWN_VERSION = "5"
+MARKDOWN_VERSION = "6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,15 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An image in a body as written (`![alt](src)` or raw `<img src>`), with its line:
+    the images stage sizes it later, when the file it names is known."""
+
+    src: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedBody:
     html: str  #: the body, with `entry:` links still to resolve
     summary_html: str  #: before <!--more-->, else the first paragraph ('' when none)
@@ -60,6 +71,7 @@ class RenderedBody:
     corrections: tuple[blocks.Correction, ...]
     words: int
     ids: tuple[str, ...] = field(default=())  #: every id on the page body, for #fragment checks
+    images: tuple[ImageRef, ...] = field(default=())  #: in source order
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +179,8 @@ def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: in
         html=html, summary_html=summary_html, has_more_marker=has_more,
         headings=tuple(walk.headings), refs=tuple(walk.refs), updates=tuple(walk.updates),
         quotes=tuple(walk.quotes), corrections=tuple(walk.corrections),
-        words=len(text.split()), ids=tuple(sorted(walk.ids - RESERVED_IDS)))
+        words=len(text.split()), ids=tuple(sorted(walk.ids - RESERVED_IDS)),
+        images=tuple(walk.images))
 
 
 class _Walk:
@@ -181,6 +194,7 @@ class _Walk:
         self.updates: list[blocks.Update] = []
         self.quotes: list[blocks.Quote] = []
         self.corrections: list[blocks.Correction] = []
+        self.images: list[ImageRef] = []
         self.ids: set[str] = set(RESERVED_IDS)
         self.next_number: dict[str, int] = {}  #: per base id: where unique_id resumes
         self.open_blocks: list[Token] = []
@@ -218,6 +232,8 @@ class _Walk:
                 self.container(token, tokens, index)
             elif kind == "fence":
                 self.fence(token)
+            elif kind == "html_block":
+                self.raw_images(token.content, token)
 
     def heading(self, token: Token, inline: Token) -> None:
         text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
@@ -237,6 +253,12 @@ class _Walk:
 
     def links(self, inline: Token) -> None:
         for child in inline.children or ():
+            if child.type == "image":
+                self.images.append(ImageRef(str(child.attrGet("src") or ""), self.line_of(inline)))
+                continue
+            if child.type == "html_inline":
+                self.raw_images(child.content, inline)
+                continue
             if child.type != "link_open":
                 continue
             href = str(child.attrGet("href") or "")
@@ -246,6 +268,12 @@ class _Walk:
                     raise ContentError("cross-reference without a target", self.location(inline),
                                        hint="write [text](entry:slug) with the entry's slug")
                 self.refs.append(Ref(target, fragment, self.line_of(inline)))
+
+    def raw_images(self, html: str, token: Token) -> None:
+        """Images the author wrote as HTML; an inline image's line is its block's."""
+        for match in _RAW_IMG_SRC.finditer(html):
+            src = next(group for group in match.groups() if group is not None)
+            self.images.append(ImageRef(unescape(src), self.line_of(token)))
 
     def container(self, token: Token, tokens: list[Token], index: int) -> None:
         if token.nesting == 1:

@@ -6,11 +6,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chronicle_ssg import blocks
 from chronicle_ssg.comments import Comment, count_comments
-from chronicle_ssg.config import SiteConfig
+from chronicle_ssg.config import SiteConfig, image_problem
 from chronicle_ssg.dates import DATE_HINT, load_timezone, parse_datetime
 from chronicle_ssg.discover import bundle_of
 from chronicle_ssg.errors import ChronicleError, FrontMatterError, SourceLocation, UnsafePathError
@@ -19,11 +19,14 @@ from chronicle_ssg.parse import Document
 from chronicle_ssg.paths import check_url_path, normalise_url_path
 from chronicle_ssg.slugs import language_problem, slugify, term_key
 
+if TYPE_CHECKING:
+    from chronicle_ssg.images import Picture
+
 TERM_FAMILIES = ("tags", "categories", "authors", "series", "sources")
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 KNOWN_KEYS = {"title", "date", "updated", "tags", "categories", "author", "authors", "summary",
               "slug", "draft", "aliases", "series", "layout", "update_order", "description",
-              "live", "live_until", "timezone", "lang"}
+              "live", "live_until", "timezone", "lang", "image"}
 TIMEZONE_HINT = "use an IANA name such as America/New_York, Europe/Kyiv or UTC"
 PAGES_FOLDER = "content/pages/"
 ENTRIES_FOLDER = ("content", "entries")
@@ -78,6 +81,10 @@ class Entry:
     extra: Mapping[str, Any]
     title_html: str = ""  #: the title with its inline Markdown, for headings (safe HTML)
     lang: str = ""  #: BCP 47 tag: the entry's `lang`, else the site's `language`
+    image: str = ""  #: front matter `image`: a site path or https URL, as written
+    #: set by the images stage: the card's small picture (`image`, else the first body image)
+    thumbnail: Picture | None = None
+    social_image: Picture | None = None  #: og:image: `image`, else the first body image
     card_digest: str = ""  #: what listings show; set by assemble
     full_digest: str = ""  #: everything the entry page shows
 
@@ -115,6 +122,8 @@ class Page:
     refs: tuple[Ref, ...] = ()  #: cross-references, resolved by assemble_site
     title_html: str = ""  #: as Entry.title_html
     lang: str = ""  #: as Entry.lang
+    image: str = ""  #: front matter `image`, as for entries
+    social_image: Picture | None = None  #: set by the images stage
 
     @property
     def last_modified(self) -> dt.datetime | None:
@@ -152,6 +161,7 @@ class Site:
     #: the next moment the site changes with time alone: the earliest scheduled entry left
     #: out is due, or live coverage ends. A build (or serve) after it publishes the change
     next_due: dt.datetime | None = None
+    image: Picture | None = None  #: the default social image (`image` in chronicle.toml)
 
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
@@ -192,6 +202,17 @@ class _Fields:
 
     def fail(self, key: str, message: str, hint: str | None = None) -> None:
         self.errors.append(FrontMatterError(message, self.where(key), hint))
+
+    def image(self) -> str:
+        """`image`: a site path or an https URL (checked here; the file, by the images stage)."""
+        value = self.text("image")
+        problem = value and image_problem(value)
+        if problem:
+            self.fail("image", f"image {value!r} {problem}",
+                      "use a site path such as /images/chart.png (a file in static/) or an "
+                      "https:// URL")
+            return ""
+        return value
 
     def text(self, key: str, required: bool = False) -> str:
         value = self.doc.meta.get(key)
@@ -407,6 +428,7 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     series = fields.text("series")
     summary = fields.text("summary")
     description = fields.text("description")
+    image = fields.image()
     if len(errors) > before or date is None:
         return None
     path = normalise_url_path(config.permalink.format(
@@ -427,7 +449,7 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
         reading_minutes=max(1, round(body.words / config.words_per_minute)),
         aliases=aliases, draft=draft, scheduled=date > now, live_blog=live_blog,
         coverage_end=coverage_end, coverage_ended=coverage_ended, comments=comments,
-        comment_count=count_comments(comments),
+        comment_count=count_comments(comments), image=image,
         extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS},
         title_html=title_html, lang=lang)
 
@@ -446,6 +468,7 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
     aliases = _aliases(fields)
     draft = bool(fields.flag("draft"))
     description = fields.text("description") or fields.text("summary")
+    image = fields.image()
     if len(errors) > before:
         return None
     return Page(id=str(doc.rel), location=SourceLocation(doc.rel, 1), title=title, slug=slug,
@@ -453,7 +476,7 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
                 description=description or plain_text(body.summary_html)[:300],
                 date=date, updated=updated, aliases=aliases, draft=draft,
                 extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS}, ids=body.ids,
-                refs=body.refs, title_html=title_html, lang=lang)
+                refs=body.refs, title_html=title_html, lang=lang, image=image)
 
 
 def _escape(text: str) -> str:

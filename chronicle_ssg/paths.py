@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import Callable
 from urllib.parse import quote, urljoin
 
 MAX_SEGMENT = 200
@@ -54,8 +55,33 @@ _SCHEMELESS_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//)(
 _RELATIVE_LINK = re.compile(r'((?:href|src)=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|//|/)([^"]*)"')
 
 
+_SRCSET = re.compile(r'(srcset=")([^"]*)"')
+_SCHEMELESS_URL = re.compile(r"(?![a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+
+
 def _join_links(pattern: re.Pattern[str], html: str, base: str) -> str:
     return pattern.sub(lambda m: f'{m.group(1)}{urljoin(base, m.group(2))}"', html)
+
+
+def map_srcset(html: str, change: Callable[[str], str]) -> str:
+    """Apply `change` to every URL in every srcset="url 480w, url 960w" of `html`."""
+    if "srcset=" not in html:
+        return html
+
+    def each(match: re.Match[str]) -> str:
+        candidates = []
+        for candidate in match.group(2).split(","):
+            url, _, descriptor = candidate.strip().partition(" ")
+            candidates.append(f"{change(url)} {descriptor}".rstrip())
+        return f'{match.group(1)}{", ".join(candidates)}"'
+
+    return _SRCSET.sub(each, html)
+
+
+def prefix_root_srcset(html: str, base: str) -> str:
+    """Prefix the site paths (/_img/...) in srcset attributes with the base path."""
+    return map_srcset(html, lambda url: base + url if url.startswith("/")
+                      and not url.startswith("//") else url)
 
 
 def rebase_relative_links(html: str, page_path: str) -> str:
@@ -69,4 +95,6 @@ def rebase_relative_links(html: str, page_path: str) -> str:
 
 def absolutize_links(html: str, page_url: str) -> str:
     """Make every relative and root-relative href/src absolute (feeds are read elsewhere)."""
+    html = map_srcset(html, lambda url: urljoin(page_url, url)
+                      if _SCHEMELESS_URL.match(url) else url)
     return _join_links(_SCHEMELESS_LINK, html, page_url)

@@ -222,6 +222,8 @@ class SiteSession:
             entry = build_entry(item, loaded.config, build_now(), loaded.threads.get(rel, ()), errors)
             if errors:
                 raise BuildFailed(errors)
+            if item.body.images or (entry and entry.image):
+                return None  # images are sized against their files: the general path
             fresh = refresh_entry(site, entry) if entry and rel in site.by_id else None
             if fresh is None:
                 return None
@@ -311,6 +313,12 @@ class SiteSession:
         if indexes_search(loaded.config, self.options):  # refresh_search replaces the index
             from chronicle_ssg.search import is_index_file
             produced |= {name for name in previous.files if is_index_file(name)}
+        for name in loaded.image_outputs():  # named by content: a new name is new bytes
+            if name not in previous.files:
+                collector.put(PurePosixPath(name), loaded.images.variant_bytes(name))  # type: ignore[union-attr]
+        produced |= set(loaded.image_outputs())
+        if loaded.images:
+            loaded.images.save()  # the index of variants made in this rebuild, if any
         deletes = frozenset(PurePosixPath(p) for p in previous.files if p not in produced)
         files = {p: v for p, v in previous.files.items() if p in produced}
         files.update(collector.files)
