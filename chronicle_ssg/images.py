@@ -119,8 +119,12 @@ def make_variants(data: bytes, stem: str, settings: ImageSettings,
             animated = getattr(opened, "is_animated", False)
             image = ImageOps.exif_transpose(opened)  # browsers show it turned, too
             image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError,
-            SyntaxError) as exc:
+    except UnidentifiedImageError:
+        raise ImageFailure("not an image chronicle can read (JPEG, PNG, WebP, GIF, SVG...)") \
+            from None
+    except Image.DecompressionBombError:
+        raise ImageFailure(f"more than {MAX_PIXELS} pixels: too large to process") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise ImageFailure(f"cannot read the image: {exc}") from None
     width, height = image.size
     if fmt not in VARIANT_FORMATS or animated:
