@@ -3,8 +3,8 @@
 Runs after model.py and before assemble.py. The Markdown stage records which images a
 body names (`RenderedBody.images`, cached with the body); this stage looks at the files
 they name, which can change while the Markdown does not. It gives every local image its
-`width` and `height`, `loading="lazy"` and `decoding="async"` (except the first image of a
-page: it may be the largest paint), and a `<picture>` with WebP and original-format
+`width` and `height`, `loading="lazy"` (except the first image of a page: it may be the largest
+paint) and `decoding="async"`, and a `<picture>` with WebP and original-format
 variants in `srcset`. It picks each entry's card thumbnail and social image, and takes the
 images out of card summaries.
 
@@ -460,9 +460,7 @@ def _picture(attributes: dict[str, str | None], site_path: str, info: ImageInfo 
     given = "srcset" in attributes or "width" in attributes or "height" in attributes
     if info is not None and not given:
         attributes["width"], attributes["height"] = str(info.width), str(info.height)
-    if eager:
-        attributes.setdefault("fetchpriority", "high")
-    else:
+    if not eager:  # no fetchpriority: the Nu Html Checker chronicle is held to rejects it
         attributes.setdefault("loading", "lazy")
     attributes.setdefault("decoding", "async")
     if info is not None and state["first"] is None:

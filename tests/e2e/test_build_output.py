@@ -49,6 +49,7 @@ def test_build_output_does_not_depend_on_hash_seed_or_folder(tmp_path: Path) -> 
     for seed in ("1", "2"):
         copy = tmp_path / f"site{seed}"
         shutil.copytree(REPO / "content", copy / "content")
+        shutil.copytree(REPO / "static", copy / "static")  # the example's images
         shutil.copy(REPO / "chronicle.toml", copy / "chronicle.toml")
         env = dict(os.environ, PYTHONHASHSEED=seed)
         subprocess.run([sys.executable, "-m", "chronicle_ssg", "build", "--quiet",

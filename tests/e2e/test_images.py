@@ -58,7 +58,7 @@ def test_body_images_get_size_lazy_loading_and_the_first_stays_eager(tmp_path: P
     first, second, remote = images_of(built["2025/03/18/pictures/"])
     assert (first.get("src"), first.get("width"), first.get("height")) == (
         "/sub/images/chart.png", "600", "300")
-    assert first.get("loading") is None and first.get("fetchpriority") == "high"
+    assert first.get("loading") is None
     assert first.get("decoding") == "async"
     assert (second.get("width"), second.get("height"), second.get("loading"),
             second.get("decoding"), second.get("title")) == ("800", "600", "lazy", "async", "Caption")

@@ -201,6 +201,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """The repository's example site, copied and built into a temporary folder."""
     root = tmp_path_factory.mktemp("example") / "site"
     shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "static", root / "static")  # the example's images
     shutil.copy(REPO / "chronicle.toml", root / "chronicle.toml")
     return _build("example", root)
 
