@@ -252,12 +252,16 @@ class _Walk:
         token.meta["code"] = options
 
     def links(self, inline: Token) -> None:
+        breaks = 0  # inline tokens have no lines: a line break before an image moves it down
         for child in inline.children or ():
-            if child.type == "image":
-                self.images.append(ImageRef(str(child.attrGet("src") or ""), self.line_of(inline)))
+            if child.type in ("softbreak", "hardbreak"):
+                breaks += 1
+            elif child.type == "image":
+                self.images.append(ImageRef(str(child.attrGet("src") or ""),
+                                            self.line_of(inline) + breaks))
                 continue
-            if child.type == "html_inline":
-                self.raw_images(child.content, inline)
+            elif child.type == "html_inline":
+                self.raw_images(child.content, inline, breaks)
                 continue
             if child.type != "link_open":
                 continue
@@ -269,11 +273,12 @@ class _Walk:
                                        hint="write [text](entry:slug) with the entry's slug")
                 self.refs.append(Ref(target, fragment, self.line_of(inline)))
 
-    def raw_images(self, html: str, token: Token) -> None:
-        """Images the author wrote as HTML; an inline image's line is its block's."""
+    def raw_images(self, html: str, token: Token, breaks: int = 0) -> None:
+        """Images the author wrote as HTML, at `breaks` lines below the token's first."""
         for match in _RAW_IMG_SRC.finditer(html):
             src = next(group for group in match.groups() if group is not None)
-            self.images.append(ImageRef(unescape(src), self.line_of(token)))
+            line = self.line_of(token) + breaks + html.count("\n", 0, match.start())
+            self.images.append(ImageRef(unescape(src), line))
 
     def container(self, token: Token, tokens: list[Token], index: int) -> None:
         if token.nesting == 1:

@@ -60,21 +60,43 @@ def test_broken_link_reports_source_file_and_line(tmp_path: Path,
     assert "check: 1 problem" in out
 
 
+#: a valid 1x1 PNG: images are measured when the site is loaded
+TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+                         "0000000c49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082")
+
+
 def test_broken_image_and_relative_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_site(tmp_path, {
-        "static/images/here.png": b"\x89PNG",
+        "static/images/here.png": TINY_PNG,
         "content/2025-03-18-a.md": entry("A", body="""\
             Text.
 
             ![ok](/images/here.png)
-            ![missing](/images/missing.png)
             [up](../nowhere/)
             """),
     })
     code, problems = run_json(capsys, root)
     assert code == 1
     messages = {(p["line"], p["message"].split(" resolves")[0]) for p in problems}
-    assert messages == {(9, "image /images/missing.png"), (10, "link ../nowhere/")}
+    assert messages == {(9, "link ../nowhere/")}
+
+
+def test_missing_image_is_reported_at_its_line(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The images stage finds it when the site is loaded (issue 14), on its own line."""
+    root = make_site(tmp_path, {
+        "static/images/here.png": TINY_PNG,
+        "content/2025-03-18-a.md": entry("A", body="""\
+            Text.
+
+            ![ok](/images/here.png)
+            ![missing](/images/missing.png)
+            """),
+    })
+    code, problems = run_json(capsys, root)
+    assert code == 1
+    assert [(p["line"], p["message"].split(" not found")[0]) for p in problems] == [
+        (9, "image /images/missing.png")]
 
 
 def test_missing_fragment_on_same_and_other_page(tmp_path: Path,
