@@ -423,6 +423,7 @@ def size_body(html: str, refs: tuple[ImageRef, ...], owner: PurePosixPath, page_
     for ref in refs:
         lines.setdefault(ref.src, ref.line)
     state: dict[str, Any] = {"first": None, "thumbnail": None, "count": 0}
+    reported: set[str] = set()  # an image used twice is one problem
 
     def rewrite(match: re.Match[str]) -> str:
         attributes = _attributes(match.group(0))
@@ -435,7 +436,8 @@ def size_body(html: str, refs: tuple[ImageRef, ...], owner: PurePosixPath, page_
         source = store.find(site_path)
         where = SourceLocation(owner, lines.get(src))
         if source is None:
-            if src.startswith("/"):
+            if src.startswith("/") and src not in reported:
+                reported.add(src)
                 errors.append(ContentError(
                     f"image {src} not found: no file static{site_path}", where,
                     hint="put the image in the site's static/ folder, or fix the path"))
@@ -443,9 +445,11 @@ def size_body(html: str, refs: tuple[ImageRef, ...], owner: PurePosixPath, page_
         try:
             info = store.info(source)
         except ImageFailure as exc:
-            errors.append(ContentError(f"image {src}: {exc}", where,
-                                       hint="replace the file with a valid JPEG, PNG, WebP, "
-                                            "GIF or SVG image"))
+            if src not in reported:
+                reported.add(src)
+                errors.append(ContentError(f"image {src}: {exc}", where,
+                                           hint="replace the file with a valid JPEG, PNG, "
+                                                "WebP, GIF or SVG image"))
             return match.group(0)
         return _picture(attributes, site_path, info, eager, sizes, state)
 
@@ -455,8 +459,7 @@ def size_body(html: str, refs: tuple[ImageRef, ...], owner: PurePosixPath, page_
 
 def _picture(attributes: dict[str, str | None], site_path: str, info: ImageInfo | None,
              eager: bool, sizes: str, state: dict[str, Any]) -> str:
-    attributes = dict(attributes)
-    attributes["src"] = join_url("", site_path)
+    attributes = dict(attributes)  # src stays as written: relative paths keep working
     given = "srcset" in attributes or "width" in attributes or "height" in attributes
     if info is not None and not given:
         attributes["width"], attributes["height"] = str(info.width), str(info.height)

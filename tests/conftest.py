@@ -43,6 +43,9 @@ search = false
 # build with it on
 
 #: a fixed "now" so that future-dated fixtures stay in the future and output is reproducible
+#: a valid 1x1 PNG, for fixtures with images (the build measures every local image)
+TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+                         "0000000c49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082")
 SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 

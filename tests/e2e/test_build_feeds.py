@@ -8,12 +8,8 @@ import feedparser
 import lxml.html
 import pytest
 
-from tests.conftest import Built, build_site, entry, make_site
+from tests.conftest import TINY_PNG, Built, build_site, entry, make_site
 from tests.e2e.invariants import ATOM, SITEMAP, assert_site_ok
-
-#: a valid 1x1 PNG: body images are measured
-TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-                         "0000000c49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082")
 
 SUBPATH = '''\
 title = "Feeds"

@@ -14,7 +14,7 @@ import pytest
 
 from chronicle_ssg.check import CACHE_FILE, Problem, check_external, scan_page
 from chronicle_ssg.cli import main
-from conftest import build_to_disk, entry
+from conftest import TINY_PNG, build_to_disk, entry
 from conftest import make_site as make_bare_site
 
 SUBPATH_CONFIG = '''\
@@ -58,11 +58,6 @@ def test_broken_link_reports_source_file_and_line(tmp_path: Path,
     # front matter is 4 lines, a blank line, the first paragraph, a blank line: line 8
     assert "content/2025-03-18-a.md:8: broken-link: link /2024/01/01/gone/ resolves to no file" in out
     assert "check: 1 problem" in out
-
-
-#: a valid 1x1 PNG: images are measured when the site is loaded
-TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-                         "0000000c49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082")
 
 
 def test_broken_image_and_relative_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_site, write_files
+from tests.conftest import TINY_PNG, build_site, write_files
 from tests.importers.helpers import report_of, run_import
 
 SITE = {
@@ -18,7 +18,7 @@ SITE = {
         "![Map](map.png)\n\n## Route {#the-route}\n\n{{< figure src=\"map.png\" caption=\"The map\" >}}\n\n"
         "{{< youtube abcdefghijk >}}\n\n{{< tweet user=\"x\" id=\"123\" >}}\n\n{{< chart data=\"1\" >}}\n\n"
         "See [the notes]({{< ref \"posts/notes.md\" >}}).\n",
-    "content/en/posts/trip/map.png": "PNG",
+    "content/en/posts/trip/map.png": TINY_PNG,  # a real image: the build measures it
     "content/en/posts/trip/helper.md": "not an entry",
     "content/en/posts/notes.md": "---\nTitle: Notes\nDate: 2021-01-02\nslug: my-notes\nurl: /notes-page/\n---\nBell\x07.\n",
     "content/en/posts/wip.md": "---\ntitle: WIP\ndate: 2021-02-02\ndraft: true\n---\nSoon.\n",
@@ -45,10 +45,10 @@ def test_bundles_languages_and_drafts(imported: Path) -> None:
     assert "Where we went" in entries["trip"].summary_html
     # the page bundle stays a bundle; its files are published beside the entry's page
     bundle = imported / "content/entries/2020/2020-08-21-trip"
-    assert (bundle / "map.png").read_text() == "PNG" and (bundle / "helper.md").exists()
+    assert (bundle / "map.png").read_bytes() == TINY_PNG and (bundle / "helper.md").exists()
     assert not (imported / "static/2020/08/21/trip").exists()
     published = build_site(imported)
-    assert published.text("2020/08/21/trip/map.png") == "PNG"
+    assert published["2020/08/21/trip/map.png"] == TINY_PNG
     assert published.text("2020/08/21/trip/helper.md") == "not an entry"
     assert published.html("2020/08/21/trip-cn/").get("lang") == "cn"
     doc = published.html("2020/08/21/trip/")

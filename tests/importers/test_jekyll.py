@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from chronicle_ssg.importers.common import parse_loose_date
-from tests.conftest import build_site, write_files
+from tests.conftest import TINY_PNG, build_site, write_files
 from tests.importers.helpers import report_of, run_import
 
 BLOG = {
@@ -28,7 +28,7 @@ BLOG = {
     "_posts/2020-01-01-hidden.md": "---\ntitle: Hidden\npublished: false\n---\nNot yet.\n",
     "_drafts/idea.md": "---\ntitle: Idea\ndate: 2021-05-05\n---\nDraft.\n",
     "about.md": "---\ntitle: About\nlayout: page\npermalink: /about/\n---\nWho we are.\n",
-    "assets/logo.png": "PNG",
+    "assets/logo.png": TINY_PNG,
 }
 
 
@@ -69,7 +69,7 @@ def test_bodies_substitute_liquid_and_report_the_rest(imported: Path) -> None:
     assert "(entry:entries/2017/2017-10-23-follow-up)" in text
     assert '## Details <span id="the-details"></span>' in text and "{: .lead}" not in text
     assert "Use {{ page.title }} in templates." in text
-    assert (imported / "static/assets/logo.png").read_text() == "PNG"
+    assert (imported / "static/assets/logo.png").read_bytes() == TINY_PNG
     follow = (imported / "content/entries/2017/2017-10-23-follow-up.md").read_text("utf-8")
     assert "(entry:entries/2014/2014-09-08-launch)" in follow
     doc = build_site(imported).html("2014/09/08/launch/")

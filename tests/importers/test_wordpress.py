@@ -9,7 +9,7 @@ import yaml
 
 from chronicle_ssg.errors import ChronicleError
 from chronicle_ssg.importers.wordpress import comment_markdown, wpautop
-from tests.conftest import build_site, hrefs, texts
+from tests.conftest import TINY_PNG, build_site, hrefs, texts
 from tests.importers.helpers import report_of, run_import
 
 WP = "https://wordpress.org/export/1.2/"
@@ -114,7 +114,7 @@ def imported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, 
     source.write_text(export(MAIN + BLOCKS + ATTACHMENT + OTHERS), "utf-8")
     uploads = tmp_path / "uploads" / "2019" / "03"
     uploads.mkdir(parents=True)
-    (uploads / "pic.jpg").write_bytes(b"JPEG")
+    (uploads / "pic.jpg").write_bytes(TINY_PNG)  # a real image: the build measures it
     site = tmp_path / "site"
     code, out = run_import("wordpress", source, site, capsys, uploads=tmp_path / "uploads")
     assert code == 0, out
@@ -165,7 +165,7 @@ def test_summary_terms_authors_and_uploads(imported: tuple[Path, str]) -> None:
     assert meta["categories"] == ["World", "Europe"] and meta["tags"] == ["Gas"]
     assert meta["date"] == "2019-03-05T10:00:00+01:00"
     assert "\n<!--more-->\n" in text and "<!-- wp:" not in (site / "content/entries/2019/2019-04-01-blocks.md").read_text()
-    assert (site / "static/wp-content/uploads/2019/03/pic.jpg").read_bytes() == b"JPEG"
+    assert (site / "static/wp-content/uploads/2019/03/pic.jpg").read_bytes() == TINY_PNG
     report = report_of(site)
     assert "/wp-content/uploads/2019/03/talk.mp3 (not in --uploads folder)" in report
     assert "removed control character U+0007" in report
