@@ -244,3 +244,18 @@ def test_feeds_carry_absolute_srcset_urls(tmp_path: Path) -> None:
     assert "srcset=&#34;https://example.org/sub/_img/" in feed or \
         "srcset=&quot;https://example.org/sub/_img/" in feed
     assert "srcset=&quot;/sub/" not in feed and "srcset=&#34;/sub/" not in feed
+
+
+def test_bundle_image_relative_to_its_entry_is_sized_and_has_variants(tmp_path: Path) -> None:
+    root = site(tmp_path, **{
+        "content/entries/2025-03-21-trip/index.md": entry(
+            "Trip", "2025-03-21 09:00", body="Intro.\n\n![The route](map.png)"),
+        "content/entries/2025-03-21-trip/map.png": picture(300, 150),
+    })
+    built = build_site(root)
+    img = images_of(built["2025/03/21/trip/"])[0]
+    assert (img.get("src"), img.get("width"), img.get("height")) == ("map.png", "300", "150")
+    webp = parse_html(built["2025/03/21/trip/"]).xpath("//main//source/@srcset")[0]
+    assert webp.startswith("/sub/_img/map-") and "2025/03/21/trip/map.png" in built.files
+    for url, _ in (c.split() for c in webp.split(", ")):
+        assert url.removeprefix("/sub/") in built.files
