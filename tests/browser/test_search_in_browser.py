@@ -33,6 +33,7 @@ def _example(target: Path) -> Path:
     target.mkdir(parents=True)
     shutil.copy(REPO / "chronicle.toml", target)
     shutil.copytree(REPO / "content", target / "content")
+    shutil.copytree(REPO / "static", target / "static")  # the example's images
     return target
 
 

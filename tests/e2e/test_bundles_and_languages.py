@@ -13,9 +13,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from conftest import build_site, build_to_disk, entry, make_site, read_tree, texts, write_files
+from conftest import TINY_PNG, build_site, build_to_disk, entry, make_site, read_tree, texts, write_files
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+PNG = TINY_PNG  # a real image: the build measures body images
 SUB_PATH = '''\
 title = "Ledger"
 search = false
@@ -152,7 +152,10 @@ def test_serve_recopies_a_changed_bundle_file_and_follows_a_new_slug(tmp_path: P
     folder = root / "content/entries/2025/2025-03-18-the-call"
     (folder / "chart.png").write_bytes(PNG + b"v2")
     delta = session.rebuild({str(folder / "chart.png")})
-    assert {str(p) for p in delta.writes} == {"2025/03/18/the-call/chart.png"}
+    writes = {str(p) for p in delta.writes}
+    # a body image: its new variant and the pages that show it are written too
+    assert "2025/03/18/the-call/chart.png" in writes and "2025/03/18/the-call/index.html" in writes
+    assert any(name.startswith("_img/chart-") for name in writes)
     assert (out / "2025/03/18/the-call/chart.png").read_bytes() == PNG + b"v2"
     # a new file, then a Markdown resource edited: files, never entries
     write_files(root, {"content/entries/2025/2025-03-18-the-call/extra.md": "# not an entry\n"})

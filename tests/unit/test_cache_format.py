@@ -230,6 +230,7 @@ def test_a_value_the_format_cannot_keep_leaves_only_its_source_out(tmp_path: Pat
 def _example_site(tmp_path: Path) -> Path:
     root = tmp_path / "example"
     shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "static", root / "static")  # the example's images
     shutil.copytree(REPO / "themes", root / "themes")
     shutil.copy(REPO / "chronicle.toml", root / "chronicle.toml")
     return root
