@@ -442,8 +442,10 @@ class Staging:
             if not (background and _remove_in_background(self.path)):
                 shutil.rmtree(self.path, ignore_errors=True)
         finally:
-            os.close(self._lock)
-            self._lock = None
+            # forgotten before it is closed: a Ctrl-C between the two would otherwise
+            # make the next discard() close a descriptor that is gone (EBADF)
+            lock, self._lock = self._lock, None
+            os.close(lock)
 
 
 @dataclass(frozen=True, slots=True)
