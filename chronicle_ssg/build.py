@@ -587,6 +587,10 @@ def input_fingerprint(site_root: Path, sources: SourceSet, output_dir: Path,
     for group in (sources.content, sources.comments, sources.templates, sources.static,
                   sources.bundle):
         parts.extend(f"{s.rel}\x1f{s.stamp}" for s in group)
+    for path, rel in (catalogue_files(sources.theme_dir / "i18n", PurePosixPath("theme/i18n"))
+                      + catalogue_files(site_root / "i18n", PurePosixPath("i18n"))):
+        info = path.stat()
+        parts.append(f"{rel}\x1f{(info.st_mtime_ns, info.st_size)}")
     return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogateescape"),
                            digest_size=16).hexdigest()
 
