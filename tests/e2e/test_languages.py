@@ -185,3 +185,15 @@ def test_changing_the_language_re_renders_cached_bodies(tmp_path: Path) -> None:
     doc = parse_html(page.read_bytes())
     assert texts(doc, ".//aside[contains(@class, 'callout-note')]/p[@class='callout-title']") \
         == ["Anmerkung"]
+
+
+def test_the_example_site_marks_its_russian_quote(tmp_path: Path) -> None:
+    import shutil
+    root = tmp_path / "example"
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "content", root / "content")
+    shutil.copy(repo / "chronicle.toml", root / "chronicle.toml")
+    page = build_site(root).html("/2025/03/18/the-call/")
+    quoted = [q for q in page.iterfind(".//figure/blockquote") if q.get("lang")]
+    assert [q.get("lang") for q in quoted] == ["ru"]
+    assert "Стороны договорились" in quoted[0].text_content()
