@@ -157,7 +157,6 @@ def _base(route: Route, site: Site, i18n: Localizer) -> dict[str, Any]:
     return {
         "site": SiteView(site), "config": config, "route": route, "url": url, "abs_url": abs_url,
         "nav": _nav(site, i18n), "page_title": route.title or config.title, "i18n": i18n,
-        "lang": i18n.language,
         "description": config.description, "canonical": abs_url(route.path), "json_ld": None,
         "feed_path": "/feed.xml", "og_type": "website", "noindex": False,
         "lang": config.language,
