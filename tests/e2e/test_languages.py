@@ -111,7 +111,7 @@ def test_a_missing_message_falls_back_to_english_with_a_warning(tmp_path: Path) 
     warnings = [w.format() for w in built.loaded.warnings()]
     assert len(warnings) == 1
     assert warnings[0].startswith("i18n/it.toml: warning: ") and "shown in English" in warnings[0]
-    assert "100 messages missing for 'it'" in warnings[0] and "archive_title" in warnings[0]
+    assert "messages missing for 'it'" in warnings[0] and "archive_title" in warnings[0]
 
 
 def test_a_language_without_catalogue_warns(tmp_path: Path) -> None:
@@ -197,3 +197,15 @@ def test_the_example_site_marks_its_russian_quote(tmp_path: Path) -> None:
     quoted = [q for q in page.iterfind(".//figure/blockquote") if q.get("lang")]
     assert [q.get("lang") for q in quoted] == ["ru"]
     assert "Стороны договорились" in quoted[0].text_content()
+
+
+def test_the_search_box_and_page_speak_the_site_language(tmp_path: Path) -> None:
+    root = site(tmp_path, "de")
+    (root / "chronicle.toml").write_text(CONFIG.format(language="de") + "search = false\n",
+                                         "utf-8")
+    home = build_site(root).html("/")
+    assert texts(home, ".//form[@class='site-search']//button") == []  # search off: no box
+    (root / "chronicle.toml").write_text(CONFIG.format(language="de"), "utf-8")
+    built = build_site(root)
+    assert texts(built.html("/"), ".//form[@class='site-search']//button") == ["Suche"]
+    assert texts(built.html("/search/"), ".//h1") == ["Suche"]
