@@ -5,7 +5,7 @@ parameters opens a block; a line of colons alone closes the innermost open block
 whatever the number of colons, so nested blocks may all use `:::`:
 
     ::: update 2025-03-18 16:45
-    ::: quote source="Press Office" url="https://..." date=2025-03-18 translated="from French"
+    ::: quote source="Press Office" url="https://..." date=2025-03-18 translated="from French" lang=fr
     Quoted text.
     :::
     ::: note
@@ -17,6 +17,9 @@ Callouts: note, warning, background, correction [DATE]; an optional title may fo
 kind. GitHub alerts (`> [!NOTE]`) become the same callouts. Fences inside code are text;
 an unknown kind, an unclosed block, a stray closing fence and an update inside an update
 are errors (`FenceError`, located by markdown.py).
+
+Words and dates the blocks print (callout titles, update times, quote dates) come from the
+`Localizer` markdown.py puts in the renderer's env under "i18n": the entry's language.
 """
 
 from __future__ import annotations
@@ -31,22 +34,22 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
-from chronicle_ssg.dates import DATE_HINT, parse_datetime, zone_name
+from chronicle_ssg.dates import DATE_HINT, parse_datetime
 from chronicle_ssg.errors import ContentError
-from chronicle_ssg.slugs import slugify
+from chronicle_ssg.i18n import Localizer
+from chronicle_ssg.slugs import language_problem, slugify
 
 if TYPE_CHECKING:
     from chronicle_ssg.markdown import _Walk
 
-CALLOUTS = {"note": "Note", "warning": "Warning", "background": "Background",
-            "correction": "Correction", "tip": "Tip", "important": "Important",
-            "caution": "Caution"}
+#: the callout kinds; each title is the catalogue's `callout_KIND`
+CALLOUTS = ("note", "warning", "background", "correction", "tip", "important", "caution")
 #: GitHub alert names and the callout each becomes
 ALERTS = {"NOTE": "note", "TIP": "tip", "IMPORTANT": "important", "WARNING": "warning",
           "CAUTION": "caution"}
 #: the block kinds a `:::` fence may open, in the order the docs list them
 KINDS = ("update", "quote", "note", "warning", "background", "correction")
-QUOTE_PARAMS = {"source", "url", "date", "translated"}
+QUOTE_PARAMS = {"source", "url", "date", "translated", "lang"}
 _PARAM_RE = re.compile(r'(\w+)=(?:"([^"]*)"|(\S+))')
 _SAFE_URL = re.compile(r"^(https?://|/|#|mailto:)", re.IGNORECASE)
 _LOOKS_LIKE_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
@@ -81,6 +84,7 @@ class Quote:
     translated: str
     id: str  #: anchor of the <figure>
     line: int
+    lang: str = ""  #: BCP 47 language of the quoted words, when not the entry's
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +236,10 @@ def open_block(token: Token, tokens: list[Token], index: int, walk: "_Walk") -> 
         token.meta = {"quote": _make_quote(rest, token, walk)}
         walk.quotes.append(token.meta["quote"])
     elif kind == "correction":
-        token.meta = {"kind": kind, "title": CALLOUTS[kind], "subtitle": rest}
+        token.meta = {"kind": kind, "title": "", "subtitle": rest}
         _add_correction(token, rest, tokens, index, walk)
     else:
-        token.meta = {"kind": kind, "title": rest or CALLOUTS[kind]}
+        token.meta = {"kind": kind, "title": rest}
 
 
 def _make_update(rest: str, tokens: list[Token], index: int, walk: "_Walk") -> Update:
@@ -285,7 +289,7 @@ def _make_quote(rest: str, token: Token, walk: "_Walk") -> Quote:
         raise ContentError(f"quote: cannot read {(leftover or sorted(unknown)[0])!r}",
                            walk.location(token),
                            hint='write ::: quote source="Name" url="https://..." date=2025-03-18 '
-                                'translated="from French"')
+                                'translated="from French" lang=fr')
     source = params.get("source", "").strip()
     if not source:
         raise ContentError("quote without a source", walk.location(token),
@@ -300,9 +304,14 @@ def _make_quote(rest: str, token: Token, walk: "_Walk") -> Quote:
         except ValueError as exc:
             raise ContentError(f"quote date: {_reason(exc, params['date'])}",
                                walk.location(token), hint="use YYYY-MM-DD") from None
+    lang = params.get("lang", "").strip()
+    problem = language_problem(lang) if lang else None
+    if problem:
+        raise ContentError(f"quote {problem}", walk.location(token),
+                           hint="write the quoted words' language as lang=ru or lang=pt-BR")
     anchor = walk.unique_id("quote-" + (slugify(source) or "source"))
     return Quote(source, url, date, _translation(params.get("translated", "")), anchor,
-                 walk.line_of(token))
+                 walk.line_of(token), lang)
 
 
 def _translation(value: str) -> str:
@@ -353,7 +362,7 @@ def mark_alert(token: Token, tokens: list[Token], index: int, walk: "_Walk") -> 
                            hint=f"write the text on the next line: > [!{marker.group(1)}] "
                                 "then > text")
     kind = ALERTS[marker.group(1)]
-    token.meta = {"kind": kind, "title": CALLOUTS[kind]}
+    token.meta = {"kind": kind, "title": ""}
     children = inline.children or []
     # drop the marker text and the line break after it
     if children and children[0].type == "text":
@@ -373,14 +382,20 @@ def _close_of(tokens: list[Token], index: int) -> Token:
     return tokens[-1]
 
 
+def _localizer(env: Any) -> Localizer:
+    return env["i18n"]
+
+
 def _aside_open(meta: dict[str, Any], env: dict) -> str:
     """A callout's title; a correction's own title follows "Correction" and its date."""
-    kind, title, subtitle = meta["kind"], meta["title"], meta.get("subtitle", "")
+    kind, subtitle = meta["kind"], meta.get("subtitle", "")
+    title = meta["title"] or _localizer(env).t(f"callout_{kind}")
     anchor = f' id="{escape(meta["id"])}"' if meta.get("id") and not env.get(SUMMARY) else ""
     when = ""
     if meta.get("date"):
         date = meta["date"]
-        when = f' <time datetime="{date.date().isoformat()}">{date.strftime("%-d %B %Y")}</time>'
+        when = (f' <time datetime="{date.date().isoformat()}">'
+                f'{escape(_localizer(env).date_long(date))}</time>')
     label = f"{title}: {subtitle}" if subtitle else title
     after = f": {escape(subtitle)}" if subtitle else ""
     return (f'<aside class="callout callout-{kind}"{anchor} aria-label="{escape(label)}">\n'
@@ -410,15 +425,13 @@ def _render_update(self: Any, tokens: list[Token], idx: int, options: Any, env: 
     # renderer's env carries the site timezone when markdown.py provides it
     tz = env.get("timezone") if isinstance(env, dict) else None
     when = update.time.astimezone(tz) if tz else update.time
-    stamp = when.strftime("%-d %B %Y, %H:%M")
-    zone = zone_name(when)
+    stamp = _localizer(env).datetime_long(when)
     if env.get(SUMMARY):
         opening = f'<section class="update">\n<p class="update-time"><a href="#{update.id}">'
     else:
         opening = (f'<section class="update" id="{update.id}" aria-labelledby="{update.id}-time">\n'
                    f'<p class="update-time"><a href="#{update.id}" id="{update.id}-time">')
-    return (f'{opening}<time datetime="{update.time.isoformat()}">{escape(stamp)}'
-            f'{" " + escape(zone) if zone else ""}</time></a></p>\n')
+    return f'{opening}<time datetime="{update.time.isoformat()}">{escape(stamp)}</time></a></p>\n'
 
 
 def _render_quote(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -427,16 +440,20 @@ def _render_quote(self: Any, tokens: list[Token], idx: int, options: Any, env: A
     if token.nesting == 1:
         cite = f' cite="{escape(quote.url)}"' if quote.url else ""
         anchor = "" if env.get(SUMMARY) else f' id="{quote.id}"'
-        return f'<figure class="source-quote"{anchor}>\n<blockquote{cite}>\n'
+        lang = f' lang="{escape(quote.lang)}"' if quote.lang else ""
+        return f'<figure class="source-quote"{anchor}>\n<blockquote{cite}{lang}>\n'
     name = escape(quote.source)
     credit = f'<a href="{escape(quote.url)}">{name}</a>' if quote.url else name
     parts = [f"<cite>{credit}</cite>"]
     if quote.date:
         parts.append(f'<time datetime="{quote.date.isoformat()}">'
-                     f'{quote.date.strftime("%-d %B %Y")}</time>')
+                     f'{escape(_localizer(env).date_long(quote.date))}</time>')
     caption = ", ".join(parts)
     if quote.translated:
         note = quote.translated
-        note = note if _TRANSLATED_RE.match(note) else f"translated {note}"
+        if note == "translated":  # translated=true
+            note = _localizer(env).t("translated")
+        elif not _TRANSLATED_RE.match(note):
+            note = _localizer(env).t("translated_note", note=note)
         caption += f' <span class="translated">({escape(note)})</span>'
     return f"</blockquote>\n<figcaption>— {caption}</figcaption>\n</figure>\n"

@@ -17,11 +17,12 @@ from chronicle_ssg.cache import (BuildCache, cache_key, load_cache, read_cache_f
                                  write_cache_file)
 from chronicle_ssg.errors import (BuildFailed, ChronicleError, ChronicleWarning, ContentError,
                                   SourceLocation, raise_collected)
+from chronicle_ssg.i18n import Catalogues, builtin_catalogues, catalogue_files, load_catalogues
 from chronicle_ssg.markdown import MarkdownSettings, make_comment_markdown, make_markdown, render_markdown
 from chronicle_ssg.assemble import AssemblyMemo, assemble_site
 from chronicle_ssg.images import ImageMemo, ImageStore, settings_of, site_image, size_all
 from chronicle_ssg.model import (Entry, Page, Prepared, Site, build_entry, build_page, is_page,
-                                 entry_date, entry_timezone, still_timely)
+                                 entry_date, entry_language, entry_timezone, still_timely)
 from chronicle_ssg.parse import parse_data_file, parse_document
 from chronicle_ssg.route import (CopiedFile, Route, RouteMemo, check_file_conflicts, copied_files,
                                  plan_routes)
@@ -68,16 +69,23 @@ def load_site_config(site_root: Path, options: BuildOptions) -> SiteConfig:
     return load_config(site_root, overrides)
 
 
-def markdown_settings(config: SiteConfig) -> MarkdownSettings:
-    return MarkdownSettings(config.tz, config.update_order)
+def markdown_settings(config: SiteConfig, catalogues: Catalogues | None = None) -> MarkdownSettings:
+    return MarkdownSettings(config.tz, config.update_order, config.language,
+                            catalogues or builtin_catalogues())
+
+
+def load_site_catalogues(site_root: Path, theme_dir: Path) -> Catalogues:
+    """The theme's catalogues (i18n/*.toml), with the site's own i18n/ folder over them."""
+    return load_catalogues(catalogue_files(theme_dir / "i18n", PurePosixPath("theme/i18n")),
+                           catalogue_files(site_root / "i18n", PurePosixPath("i18n")))
 
 
 class Preparer:
     """Parse and render one Markdown source; holds the MarkdownIt instance."""
 
-    def __init__(self, config: SiteConfig) -> None:
+    def __init__(self, config: SiteConfig, catalogues: Catalogues | None = None) -> None:
         self.config = config
-        self.settings = markdown_settings(config)
+        self.settings = markdown_settings(config, catalogues)
         self.md = make_markdown()
 
     def prepare(self, raw: bytes, rel: PurePosixPath) -> Prepared:
@@ -88,7 +96,8 @@ class Preparer:
         # the file's own `timezone` is part of its bytes, so per-file caching stays right
         body = render_markdown(self.md, document.body, rel, document.body_line, self.settings,
                                order if order in ("newest", "oldest") else None, date,
-                               entry_timezone(document, self.settings.timezone))
+                               entry_timezone(document, self.settings.timezone),
+                               entry_language(document))
         return Prepared(replace(document, body=""), body)
 
 
@@ -233,10 +242,13 @@ class LoadedSite:
     def image_outputs(self) -> list[str]:
         """Output names of the image variants the site uses."""
         return self.images.outputs() if self.images else []
+    catalogues: Catalogues = field(default_factory=builtin_catalogues)
 
     def warnings(self) -> list[ChronicleWarning]:
         """What the build repaired or ignored, from every source, sorted by file and line."""
-        found = list(self.config.warnings)
+        found = list(self.config.warnings) + list(self.catalogues.warnings)
+        languages = {self.config.language} | {e.lang for e in self.site.entries if e.lang}
+        found.extend(w for w in map(self.catalogues.missing, sorted(languages)) if w)
         for prepared in self.prepared.values():
             found.extend(prepared.document.warnings)
         for warnings in self.comment_warnings.values():
@@ -262,10 +274,12 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
         sources = discover_sources(site_root, config.theme)
     else:
         config, sources = discovered
+    catalogues = load_site_catalogues(site_root, sources.theme_dir)
     stats.lap("discover")
     errors: list[ChronicleError] = []
-    if memo.preparer is None or memo.preparer.config is not config:
-        memo.preparer = Preparer(config)
+    if memo.preparer is None or memo.preparer.config is not config or \
+            memo.preparer.settings.catalogues.digest != catalogues.digest:
+        memo.preparer = Preparer(config, catalogues)
     preparer = memo.preparer
     if cache is not None and cache.key != cache_key(preparer.settings.key()):
         cache.sources.clear()
@@ -296,7 +310,7 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     check_file_conflicts(routes, files, memo.routes.folded, memo.routes.folders)
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes,
-                      comment_warnings, files, images)
+                      comment_warnings, files, images, catalogues)
 
 
 def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
@@ -331,7 +345,8 @@ def render_site(loaded: LoadedSite, serve_mode: bool = False,
     """Stage 5 in memory: every route plus the copied files, keyed by output path."""
     from chronicle_ssg.render import make_environment, render_route
     stats = stats or Stats()
-    renderer = make_environment(loaded.sources, loaded.site_root, serve_mode)
+    renderer = make_environment(loaded.sources, loaded.site_root, serve_mode,
+                                loaded.catalogues, loaded.config.language)
     outputs: dict[PurePosixPath, bytes] = {}
     errors: list[ChronicleError] = []
     for copy in loaded.files:
@@ -446,7 +461,8 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     if cache is None and options.use_cache:
         cache = load_cache(site_root)
     loaded = load_site(site_root, options, stats, cache, (config, sources), memo)
-    renderer = make_environment(loaded.sources, site_root)
+    renderer = make_environment(loaded.sources, site_root, False, loaded.catalogues,
+                                loaded.config.language)
     signed = sign(loaded.site, loaded.routes, renderer.template_digests,
                   signing_digest(loaded, options))
     new_signatures = signed.signatures
@@ -592,6 +608,10 @@ def input_fingerprint(site_root: Path, sources: SourceSet, output_dir: Path,
     for group in (sources.content, sources.comments, sources.templates, sources.static,
                   sources.bundle):
         parts.extend(f"{s.rel}\x1f{s.stamp}" for s in group)
+    for path, rel in (catalogue_files(sources.theme_dir / "i18n", PurePosixPath("theme/i18n"))
+                      + catalogue_files(site_root / "i18n", PurePosixPath("i18n"))):
+        info = path.stat()
+        parts.append(f"{rel}\x1f{(info.st_mtime_ns, info.st_size)}")
     return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogateescape"),
                            digest_size=16).hexdigest()
 

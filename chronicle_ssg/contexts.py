@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chronicle_ssg.blocks import Update
+from chronicle_ssg.i18n import Localizer, builtin_catalogues
 from chronicle_ssg.model import Entry, Site, Term
 from chronicle_ssg.paths import join_url
-from chronicle_ssg.route import FAMILIES, SITEMAP_KINDS, Route, period_path, term_path
+from chronicle_ssg.route import SITEMAP_KINDS, Route, period_path, term_path
 
 #: the `updated` of a feed with no entries: fixed, so output stays reproducible
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+#: the catalogue keys of each family's index title and of one term's label
+FAMILY_KEYS = {"tags": ("tags", "tag"), "categories": ("categories", "category"),
+               "authors": ("authors", "author"), "series": ("series", "series_one"),
+               "sources": ("sources", "source")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +48,22 @@ class PeriodCount:
     children: tuple["PeriodCount", ...] = ()
 
 
-def period_label(key: tuple[int, ...]) -> str:
+def period_label(key: tuple[int, ...], i18n: Localizer) -> str:
     if len(key) == 1:
         return str(key[0])
     if len(key) == 2:
-        return f"{MONTHS[key[1] - 1]} {key[0]}"
-    return f"{key[2]} {MONTHS[key[1] - 1]} {key[0]}"
+        return i18n.month_year(dt.date(key[0], key[1], 1))
+    return i18n.date_long(dt.date(*key))
+
+
+def route_language(route: Route, site: Site) -> str:
+    """The language of a route's page: its entry's or page's `lang`, else the site's."""
+    if route.kind in ("entry", "page"):
+        subject = site.by_id.get(route.subject) or next(
+            (p for p in site.pages if p.id == route.subject), None)
+        if subject is not None and subject.lang:
+            return subject.lang
+    return site.config.language
 
 
 class SiteView:
@@ -103,33 +116,34 @@ class UpdateDay:
     updates: tuple[Update, ...]
 
 
-def update_days(entry: Entry, tz: dt.tzinfo) -> list[UpdateDay]:
+def update_days(entry: Entry, tz: dt.tzinfo, i18n: Localizer | None = None) -> list[UpdateDay]:
     """Group a live entry's updates by local day, keeping their order (newest first)."""
+    i18n = i18n or builtin_catalogues().localizer("en")
     days: list[UpdateDay] = []
     for update in entry.updates:
         day = update.time.astimezone(tz).date()
         if days and days[-1].date == day:
             days[-1] = UpdateDay(days[-1].label, day, days[-1].updates + (update,))
         else:
-            days.append(UpdateDay(f"{day:%A} {day.day} {MONTHS[day.month - 1]}", day, (update,)))
+            days.append(UpdateDay(i18n.day_heading(day), day, (update,)))
     return days
 
 
-def _nav(site: Site) -> list[NavItem]:
-    items = [NavItem("Home", "/"), NavItem("Archives", "/archives/")]
+def _nav(site: Site, i18n: Localizer) -> list[NavItem]:
+    items = [NavItem(i18n.t("nav_home"), "/"), NavItem(i18n.t("archives"), "/archives/")]
     if site.tags:  # /tags/ is written only when some entry has a tag
-        items.append(NavItem("Tags", "/tags/"))
+        items.append(NavItem(i18n.t("tags"), "/tags/"))
     if site.categories:
-        items.append(NavItem("Categories", "/categories/"))
+        items.append(NavItem(i18n.t("categories"), "/categories/"))
     if site.sources:
-        items.append(NavItem("Sources", "/sources/"))
+        items.append(NavItem(i18n.t("sources"), "/sources/"))
     items += [NavItem(p.title, p.path) for p in site.pages if not p.extra.get("hide_from_nav")]
     items += [NavItem(name, path) for name, path in site.config.menu
               if path not in {i.path for i in items}]
     return items
 
 
-def _base(route: Route, site: Site) -> dict[str, Any]:
+def _base(route: Route, site: Site, i18n: Localizer) -> dict[str, Any]:
     config = site.config
     base = config.base_path
     origin = config.origin
@@ -142,7 +156,7 @@ def _base(route: Route, site: Site) -> dict[str, Any]:
 
     return {
         "site": SiteView(site), "config": config, "route": route, "url": url, "abs_url": abs_url,
-        "nav": _nav(site), "page_title": route.title or config.title,
+        "nav": _nav(site, i18n), "page_title": route.title or config.title, "i18n": i18n,
         "description": config.description, "canonical": abs_url(route.path), "json_ld": None,
         "feed_path": "/feed.xml", "og_type": "website", "noindex": False,
         "lang": config.language,
@@ -197,7 +211,7 @@ def entry_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
         series_entries=SiteView(site).series_of(entry),
         series_prev=site.series_neighbours(entry.id)[0],
         series_next=site.series_neighbours(entry.id)[1],
-        update_days=update_days(entry, site.config.tz),
+        update_days=update_days(entry, site.config.tz, ctx["i18n"]),
         description=entry.description or site.config.description, og_type="article",
         lang=entry.lang,
         og_image=entry.social_image or site.image,
@@ -221,13 +235,18 @@ def _collection_ld(route: Route, site: Site, ctx: dict[str, Any], kind: str = "C
 
 def listing_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     """Home, period, term, series and source pages: a list of entry cards."""
+    i18n: Localizer = ctx["i18n"]
     ctx["entries"] = _entries(site, route.entries)
     ctx["pager"] = route.pager
-    if route.pager and route.pager.number > 1:
-        ctx["page_title"] = f"{ctx['page_title']} (page {route.pager.number})"
+
+    def numbered(title: str) -> str:
+        if route.pager and route.pager.number > 1:
+            return i18n.t("page_title_numbered", title=title, number=route.pager.number)
+        return title
+
+    ctx["page_title"] = numbered(ctx["page_title"])
     if route.kind == "home":
-        ctx.update(page_title=site.config.title if route.pager.number == 1 else
-                   f"{site.config.title} (page {route.pager.number})",
+        ctx.update(page_title=numbered(site.config.title),
                    recently_updated=_entries(site, route.neighbours))
         blog = _collection_ld(route, site, ctx, "Blog")
         blog["description"] = site.config.description
@@ -236,19 +255,20 @@ def listing_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     ctx["json_ld"] = _collection_ld(route, site, ctx)
     if route.kind in ("year", "month", "day"):
         key = tuple(int(p) for p in route.subject.split("-"))
-        label = period_label(key)
+        label = period_label(key, i18n)
         prev_path, next_path = route.period_links
         ctx.update(period_kind=route.kind, period_label=label,
-                   page_title=f"Archive: {label}" + (f" (page {route.pager.number})"
-                                                    if route.pager and route.pager.number > 1 else ""),
-                   description=f"Entries from {label}.",
-                   prev_period=_period_link(prev_path), next_period=_period_link(next_path),
+                   page_title=numbered(i18n.t("archive_title", period=label)),
+                   description=i18n.t("period_description", period=label),
+                   prev_period=_period_link(prev_path, i18n),
+                   next_period=_period_link(next_path, i18n),
                    on_this_day=_entries(site, route.neighbours))
         return
     family = route.family
     term = _find_term(site, family, route.subject)
-    ctx.update(family=family, family_label=FAMILIES[family][2], term=term,
-               description=f"{FAMILIES[family][2]}: {term.name}.")
+    family_label = i18n.t(FAMILY_KEYS[family][1])
+    ctx.update(family=family, family_label=family_label, term=term,
+               description=i18n.t("term_description", family=family_label, name=term.name))
     if family == "tags":
         ctx["feed_path"] = term_path("tags", term) + "feed.xml"
     if family == "sources":
@@ -256,11 +276,11 @@ def listing_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
                          for entry_id in route.entries}
 
 
-def _period_link(path: str | None) -> dict[str, str] | None:
+def _period_link(path: str | None, i18n: Localizer) -> dict[str, str] | None:
     if not path:
         return None
     key = tuple(int(p) for p in path.strip("/").split("/"))
-    return {"path": path, "label": period_label(key)}
+    return {"path": path, "label": period_label(key, i18n)}
 
 
 def _find_term(site: Site, family: str, key: str) -> Term:
@@ -271,8 +291,11 @@ def terms_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     family = route.family
     terms = [TermCount(t, len(ids), term_path(family, t)) for t, ids in site.family(family).items()]
     terms.sort(key=lambda tc: (tc.term.name.casefold(), tc.term.key))
-    ctx.update(family=family, family_label=FAMILIES[family][2], terms=terms,
-               description=f"All {FAMILIES[family][1].lower()} of {site.config.title}.")
+    i18n: Localizer = ctx["i18n"]
+    title_key, label_key = FAMILY_KEYS[family]
+    ctx.update(family=family, family_label=i18n.t(label_key), terms=terms,
+               page_title=i18n.t(title_key),
+               description=i18n.t(f"{title_key}_description", site=site.config.title))
     ctx["json_ld"] = {"@context": "https://schema.org", "@type": "CollectionPage",
                       "name": ctx["page_title"], "url": ctx["canonical"]}
 
@@ -280,17 +303,20 @@ def terms_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
 def archive_index_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     years = []
     for year, ids in sorted(site.years.items(), reverse=True):
-        months = tuple(PeriodCount(MONTHS[m - 1], period_path((y, m)), len(site.months[(y, m)]))
+        months = tuple(PeriodCount(ctx["i18n"].month(dt.date(y, m, 1)), period_path((y, m)),
+                                   len(site.months[(y, m)]))
                        for (y, m) in sorted(site.months, reverse=True) if y == year)
         years.append(PeriodCount(str(year), period_path((year,)), len(ids), months))
-    ctx.update(years=years, description=f"Every entry of {site.config.title}, by date.")
+    ctx.update(years=years, page_title=ctx["i18n"].t("archives"),
+               description=ctx["i18n"].t("archives_description", site=site.config.title))
     ctx["json_ld"] = {"@context": "https://schema.org", "@type": "CollectionPage",
                       "name": ctx["page_title"], "url": ctx["canonical"]}
 
 
 def corrections_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     ctx.update(corrections=[(site.by_id[i], c) for i, c in site.corrections],
-               description=f"Corrections made to entries of {site.config.title}.")
+               page_title=ctx["i18n"].t("corrections"),
+               description=ctx["i18n"].t("corrections_description", site=site.config.title))
     ctx["json_ld"] = {"@context": "https://schema.org", "@type": "CollectionPage",
                       "name": ctx["page_title"], "url": ctx["canonical"]}
 
@@ -367,9 +393,10 @@ BUILDERS: dict[str, Callable[[Route, Site, dict[str, Any]], None]] = {
 }
 
 
-def build_context(route: Route, site: Site, all_routes: tuple[Route, ...] = ()) -> dict[str, Any]:
-    """The context of one route; the sitemap alone needs every route."""
-    ctx = _base(route, site)
+def build_context(route: Route, site: Site, all_routes: tuple[Route, ...] = (),
+                  i18n: Localizer | None = None) -> dict[str, Any]:
+    """The context of one route, in `i18n`'s language; the sitemap alone needs every route."""
+    ctx = _base(route, site, i18n or builtin_catalogues().localizer(route_language(route, site)))
     ctx["all_routes"] = all_routes
     BUILDERS[route.kind](route, site, ctx)
     return ctx

@@ -19,7 +19,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from chronicle_ssg import blocks, highlight
+from chronicle_ssg import blocks, highlight, i18n
 from chronicle_ssg.errors import ContentError, SourceLocation
 from chronicle_ssg.slugs import slugify
 
@@ -80,9 +80,13 @@ class MarkdownSettings:
 
     timezone: dt.tzinfo
     update_order: str = "newest"
+    language: str = "en"  #: the site's; an entry's `lang` picks its own catalogue and dates
+    #: the words and date patterns blocks print; a catalogue edit changes the key
+    catalogues: i18n.Catalogues = field(default_factory=i18n.builtin_catalogues)
 
     def key(self) -> str:
-        return f"md{MARKDOWN_VERSION}|{self.timezone}|{self.update_order}"
+        return (f"md{MARKDOWN_VERSION}|{self.timezone}|{self.update_order}|{self.language}"
+                f"|{self.catalogues.digest}")
 
 
 def make_markdown() -> MarkdownIt:
@@ -156,14 +160,17 @@ def _install_summary_rules(md: MarkdownIt) -> None:
 def render_markdown(md: MarkdownIt, text: str, rel: PurePosixPath, body_line: int,
                     settings: MarkdownSettings, update_order: str | None = None,
                     entry_date: dt.datetime | None = None,
-                    written_in: dt.tzinfo | None = None) -> RenderedBody:
+                    written_in: dt.tzinfo | None = None, lang: str = "") -> RenderedBody:
     """Render an entry body; errors carry the file and the line in the file.
 
     Times without an offset are read in `written_in` (the entry's own `timezone`, else
-    the site's) and shown in the site timezone.
+    the site's) and shown in the site timezone; words and dates are in `lang` (the
+    entry's own, else the site's language).
     """
-    # blocks show update times in the timezone and locate fence errors from body_line
-    env: dict = {"timezone": settings.timezone, "body_line": body_line}
+    # blocks show update times in the timezone and the language, and locate fence errors
+    # from body_line
+    env: dict = {"timezone": settings.timezone, "body_line": body_line,
+                 "i18n": settings.catalogues.localizer(lang or settings.language)}
     try:
         tokens = md.parse(text, env)
     except blocks.FenceError as error:

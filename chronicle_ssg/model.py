@@ -331,6 +331,12 @@ def _aliases(fields: _Fields) -> tuple[str, ...]:
     return tuple(paths)
 
 
+def entry_language(doc: Document) -> str:
+    """The entry's own `lang`, leniently ('' when absent or malformed: build_entry reports it)."""
+    value = doc.meta.get("lang")
+    return value.strip() if isinstance(value, str) and not language_problem(value.strip()) else ""
+
+
 def entry_timezone(doc: Document, site_tz: dt.tzinfo) -> dt.tzinfo:
     """The zone the entry's times without an offset are written in, leniently (build_entry
     reports a bad name)."""
@@ -429,6 +435,7 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     summary = fields.text("summary")
     description = fields.text("description")
     image = fields.image()
+    lang = _language(fields, config.language)
     if len(errors) > before or date is None:
         return None
     path = normalise_url_path(config.permalink.format(
@@ -469,6 +476,7 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
     draft = bool(fields.flag("draft"))
     description = fields.text("description") or fields.text("summary")
     image = fields.image()
+    lang = _language(fields, config.language)
     if len(errors) > before:
         return None
     return Page(id=str(doc.rel), location=SourceLocation(doc.rel, 1), title=title, slug=slug,

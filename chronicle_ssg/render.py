@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 import jinja2
 import jinja2.meta
+from markupsafe import Markup, escape
 
 from chronicle_ssg import __version__
-from chronicle_ssg.dates import rfc3339, zone_name
+from chronicle_ssg.dates import rfc3339
+from chronicle_ssg.i18n import Catalogues, Localizer, builtin_catalogues
 from chronicle_ssg.discover import SourceSet
 from chronicle_ssg.errors import SourceLocation, TemplateError
 from chronicle_ssg.model import Entry, Site
@@ -26,23 +28,32 @@ BUILTIN_DIR = Path(__file__).parent / "builtin"
 
 @dataclass(frozen=True)
 class Renderer:
-    """One Jinja environment per site state, plus what error messages need."""
+    """One Jinja environment per site state and language, plus what error messages need.
 
-    env: jinja2.Environment
+    Each language gets its own environment, whose `t()` and date filters speak it: macros
+    imported without context (and `cached_card`) see the words of the page they are on.
+    """
+
+    env: jinja2.Environment  #: the site language's
     site_root: Path
     #: template name -> digest of the template and everything it extends or includes
     template_digests: dict[str, str]
+    catalogues: Catalogues = field(default_factory=builtin_catalogues)
+    language: str = "en"
+    #: language -> environment, made when a page in that language is first rendered
+    by_language: dict[str, jinja2.Environment] = field(default_factory=dict)
+
+    def environment(self, language: str) -> jinja2.Environment:
+        if not language or language == self.language:
+            return self.env
+        env = self.by_language.get(language)
+        if env is None:
+            env = self.by_language[language] = _environment(
+                self.env.loader, self.catalogues.localizer(language))  # type: ignore[arg-type]
+        return env
 
 
-def make_environment(sources: SourceSet, site_root: Path, serve_mode: bool = False) -> Renderer:
-    """Site templates override the theme's; the built-in folder supplies feeds and XML."""
-    site_templates = site_root / "templates"
-    theme_templates = sources.theme_dir / "templates"
-    loader = jinja2.ChoiceLoader([
-        jinja2.FileSystemLoader([str(site_templates), str(theme_templates), str(BUILTIN_DIR)]),
-        jinja2.PrefixLoader({"theme": jinja2.FileSystemLoader(str(theme_templates)),
-                             "builtin": jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
-    ])
+def _environment(loader: jinja2.BaseLoader, localizer: Localizer) -> jinja2.Environment:
     # auto_reload off: a build never sees a template change, and serve makes a new
     # environment when templates change; the check would cost a stat() per page.
     env = jinja2.Environment(
@@ -50,9 +61,49 @@ def make_environment(sources: SourceSet, site_root: Path, serve_mode: bool = Fal
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False)
     env.filters.update(FILTERS)
-    env.globals.update(chronicle_version=__version__, cached_card=_card_cache())
-    renderer = Renderer(env, site_root, {})
-    renderer.template_digests.update(_template_digests(env, site_root))
+    env.filters.update(date_filters(localizer))
+
+    def translate(key: str, **params: Any) -> Markup:
+        """`t('read_more')`, `t('min_read', count=3)`: the text is escaped, Markup
+        parameters (a <time> element) are kept as they are."""
+        return Markup(localizer.t(key, escape, **params))
+
+    env.globals.update(chronicle_version=__version__, cached_card=_card_cache(),
+                       t=translate, _=translate, i18n=localizer, time_tag=_time_tag,
+                       bdi=lambda text: Markup("<bdi>{}</bdi>").format(text),
+                       link=lambda href, text: Markup('<a href="{}">{}</a>').format(href, text))
+    return env
+
+
+def _time_tag(when: Any, label: str) -> Markup:
+    """`<time datetime="...">label</time>`, for a date inside a translated sentence;
+    `when` is a date or datetime (ISO 8601) or the attribute's text."""
+    stamp = when if isinstance(when, str) else when.isoformat()
+    return Markup('<time datetime="{}">{}</time>').format(stamp, label)
+
+
+def date_filters(localizer: Localizer) -> dict[str, Callable[..., str]]:
+    """The locale-aware date filters of one language."""
+    return {"date_long": localizer.date_long, "datetime_long": localizer.datetime_long,
+            "time": localizer.time, "day_heading": localizer.day_heading,
+            "month_year": localizer.month_year, "month_name": localizer.month}
+
+
+def make_environment(sources: SourceSet, site_root: Path, serve_mode: bool = False,
+                     catalogues: Catalogues | None = None, language: str = "en") -> Renderer:
+    """Site templates override the theme's; the built-in folder supplies feeds and XML."""
+    catalogues = catalogues or builtin_catalogues()
+    site_templates = site_root / "templates"
+    theme_templates = sources.theme_dir / "templates"
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader([str(site_templates), str(theme_templates), str(BUILTIN_DIR)]),
+        jinja2.PrefixLoader({"theme": jinja2.FileSystemLoader(str(theme_templates)),
+                             "builtin": jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
+    ])
+    env = _environment(loader, catalogues.localizer(language))
+    renderer = Renderer(env, site_root, {}, catalogues, language)
+    # every page shows words from the catalogues: an edit there changes every signature
+    renderer.template_digests.update(_template_digests(env, site_root, catalogues.digest))
     return renderer
 
 
@@ -77,7 +128,7 @@ def _card_cache() -> Callable[..., Any]:
     return cached_card
 
 
-def _template_digests(env: jinja2.Environment, site_root: Path) -> dict[str, str]:
+def _template_digests(env: jinja2.Environment, site_root: Path, salt: str = "") -> dict[str, str]:
     """Each template's digest covers the templates it references, transitively."""
     names = sorted(set(env.list_templates()))
     own: dict[str, str] = {}
@@ -93,7 +144,7 @@ def _template_digests(env: jinja2.Environment, site_root: Path) -> dict[str, str
             refs[name] = None if None in found else {n for n in found if n}
         except jinja2.TemplateSyntaxError as exc:
             raise _syntax_error(exc, site_root) from None
-    everything = "".join(own[n] for n in sorted(own))
+    everything = salt + "".join(own[n] for n in sorted(own))
     digests = {}
     for name in own:
         seen: set[str] = set()
@@ -109,7 +160,7 @@ def _template_digests(env: jinja2.Environment, site_root: Path) -> dict[str, str
                 dynamic = True
                 break
             stack.extend(deps)
-        parts = everything if dynamic else "".join(own.get(n, "") for n in sorted(seen))
+        parts = everything if dynamic else salt + "".join(own.get(n, "") for n in sorted(seen))
         digests[name] = hashlib.sha256(parts.encode()).hexdigest()[:16]
     return digests
 
@@ -135,8 +186,10 @@ def render_route(renderer: Renderer, site: Site, route: Route,
                  all_routes: tuple[Route, ...] = ()) -> bytes:
     """Render one route; errors name the template line and the route being rendered."""
     try:
-        template = renderer.env.get_template(route.template)
-        context = contexts.build_context(route, site, all_routes)
+        language = contexts.route_language(route, site)
+        env = renderer.environment(language)
+        template = env.get_template(route.template)
+        context = contexts.build_context(route, site, all_routes, env.globals["i18n"])
         return template.render(context).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         raise _syntax_error(exc, renderer.site_root) from None
@@ -156,20 +209,9 @@ def _template_frame(exc: BaseException) -> traceback.FrameSummary | None:
     return frames[-1] if frames else None
 
 
-# --- filters: dates, URLs and feed content ---
-
-def _date_long(value: dt.datetime | dt.date) -> str:
-    return f"{value.day} {value.strftime('%B %Y')}"
-
-
-def _datetime_long(value: dt.datetime) -> str:
-    zone = zone_name(value)
-    return f"{value.day} {value.strftime('%B %Y, %H:%M')}{' ' + zone if zone else ''}"
-
+# --- filters: URLs and feed content (the date filters are per language: date_filters) ---
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "date_long": _date_long,
-    "datetime_long": _datetime_long,
     "rfc3339": rfc3339,
     "iso_date": lambda value: value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat(),
     "absolutize": absolutize_links,

@@ -209,7 +209,7 @@ class SiteSession:
                 return None
             rels.append((path, rel))
         if self._memo.preparer is None or self._memo.preparer.config is not loaded.config:
-            self._memo.preparer = Preparer(loaded.config)
+            self._memo.preparer = Preparer(loaded.config, loaded.catalogues)
         site = loaded.site
         errors: list[ChronicleError] = []
         stored = []
@@ -264,8 +264,11 @@ class SiteSession:
                            self._memo, *reuse)
         stamps = _stamps(loaded.sources.templates)
         renderer = previous.renderer
-        if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir:
-            renderer = make_environment(loaded.sources, self.site_root)
+        if stamps != self.template_stamps or loaded.sources.theme_dir != previous.loaded.sources.theme_dir \
+                or loaded.catalogues.digest != renderer.catalogues.digest \
+                or loaded.config.language != renderer.language:
+            renderer = make_environment(loaded.sources, self.site_root, False,
+                                        loaded.catalogues, loaded.config.language)
         config_digest = signing_digest(loaded, self.options)
         produced = set(self._memo.routes.outputs or ())
         if first is None:

@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "chronicle_ssg"
 
 #: earlier stages first; a module may import only modules before it in this list
-ORDER = ["errors", "text", "paths", "slugs", "dates", "config", "discover", "parse", "blocks",
+ORDER = ["errors", "text", "paths", "slugs", "dates", "i18n", "config", "discover", "parse", "blocks",
          "highlight", "markdown", "comments", "model", "images", "assemble", "route", "contexts", "render", "write",
          "search", "build"]
 #: tools above the pipeline: they may use any stage, and no stage may import them
@@ -22,7 +22,7 @@ LIBRARY_OWNERS = {"yaml": {"parse", "importers.common"}, "frontmatter": {"parse"
                   "markdown_it": {"markdown", "blocks"}, "mdit_py_plugins": {"markdown", "blocks"},
                   "jinja2": {"render"}, "watchdog": {"watch"},
                   "pygments": {"highlight"}, "pagefind": {"search"}, "msgspec": {"cache"},
-                  "PIL": {"images"}}
+                  "PIL": {"images"}, "babel": {"i18n"}}
 
 
 def imports_in(source: str) -> list[tuple[str, int, bool]]:
@@ -102,7 +102,7 @@ def test_cli_imports_stages_only_inside_commands() -> None:
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:
     code = ("import sys, chronicle_ssg.cli; "
-            "print(' '.join(sorted(m for m in ('jinja2', 'markdown_it', 'watchdog', 'yaml', 'pygments', 'pagefind', 'PIL') "
+            "print(' '.join(sorted(m for m in ('jinja2', 'markdown_it', 'watchdog', 'yaml', 'pygments', 'pagefind', 'PIL', 'babel') "
             "if m in sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
