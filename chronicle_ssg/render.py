@@ -13,7 +13,7 @@ import jinja2
 import jinja2.meta
 
 from chronicle_ssg import __version__
-from chronicle_ssg.dates import rfc3339, zone_name
+from chronicle_ssg.dates import rfc822, rfc3339, zone_name
 from chronicle_ssg.discover import SourceSet
 from chronicle_ssg.errors import SourceLocation, TemplateError
 from chronicle_ssg.model import Entry, Site
@@ -171,6 +171,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "date_long": _date_long,
     "datetime_long": _datetime_long,
     "rfc3339": rfc3339,
+    "rfc822": rfc822,
     "iso_date": lambda value: value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat(),
     "absolutize": absolutize_links,
 }
