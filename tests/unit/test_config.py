@@ -45,6 +45,12 @@ def test_theme_settings_and_menu_pass_through(tmp_path: Path) -> None:
     assert config.theme_settings == {"tagline": "Daily"}
 
 
+def test_feeds_and_toc_settings(tmp_path: Path) -> None:
+    assert load(tmp_path, "").feeds == ("atom",)
+    config = load(tmp_path, 'feeds = ["json", "atom"]\ntoc = true\ntoc_min_headings = 5\n')
+    assert (config.feeds, config.toc, config.toc_min_headings) == (("json", "atom"), True, 5)
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ('title = "T"\ncolour = "red"\n', "chronicle.toml:2: error: unknown key 'colour'"),
     ('entries_per_page = true\n', "chronicle.toml:1: error: 'entries_per_page' must be an integer, got bool"),
@@ -63,12 +69,6 @@ def test_theme_settings_and_menu_pass_through(tmp_path: Path) -> None:
     ('toc = "yes"\n', "chronicle.toml:1: error: 'toc' must be true or false, got str"),
     ('toc_min_headings = 0\n', "chronicle.toml:1: error: 'toc_min_headings' must be at least 1"),
 ])
-def test_feeds_and_toc_settings(tmp_path: Path) -> None:
-    assert load(tmp_path, "").feeds == ("atom",)
-    config = load(tmp_path, 'feeds = ["json", "atom"]\ntoc = true\ntoc_min_headings = 5\n')
-    assert (config.feeds, config.toc, config.toc_min_headings) == (("json", "atom"), True, 5)
-
-
 def test_bad_config_names_key_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
     (first,) = errors(tmp_path, text)
     assert first.startswith(expected), first
