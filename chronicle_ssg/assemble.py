@@ -52,7 +52,7 @@ def full_digest(entry: Entry) -> str:
     """Everything the entry's own page (and full-content feeds) shows."""
     return _digest(card_digest(entry), entry.body_html, entry.headings, entry.updates,
                    entry.quotes, entry.corrections, entry.comments, sorted(entry.extra.items(), key=str),
-                   entry.aliases, entry.ids, entry.coverage_end, entry.social_image)
+                   entry.aliases, entry.ids, entry.coverage_end, entry.social_image, entry.toc)
 
 
 class _Terms:
