@@ -126,3 +126,12 @@ def test_headings_without_text_are_left_out(tmp_path: Path) -> None:
         "Long", "2025-03-18 09:00", body=body), "static/x.png": "PNG"})
     (nav,) = toc_of(built, "2025/03/18/long/")
     assert texts(nav, ".//li/a") == ["Real", "Also real", "Third"]
+
+
+def test_an_h3_before_any_h2_is_an_item_of_its_own() -> None:
+    from chronicle_ssg.markdown import Heading, TocItem, table_of_contents
+    h = [Heading(3, "lead", "Lead"), Heading(2, "a", "A"), Heading(3, "a1", "A1"),
+         Heading(4, "deep", "Deep"), Heading(3, "a2", "A2"), Heading(1, "top", "Top"),
+         Heading(2, "b", "B")]
+    assert table_of_contents(tuple(h)) == (
+        TocItem(h[0]), TocItem(h[1], (h[2], h[4])), TocItem(h[6]))
