@@ -11,7 +11,7 @@ import feedparser
 import lxml.html
 import pytest
 
-from tests.conftest import Built, build_site, entry, make_site
+from tests.conftest import TINY_PNG, Built, build_site, entry, make_site
 from tests.e2e.invariants import assert_site_ok
 
 HOSTILE = '</script><b>bold</b> & "quotes" \'single\' ]]> <!-- x'
@@ -28,7 +28,7 @@ CORRECTION = "Misnamed bold & “quotes” ‘single’ ]]> <!-- x"
 FILES = {
     "content/a.md": entry(HOSTILE, "2025-01-01 10:00", tags=["Energy"],
                           body="See [the next](/2025/02/01/b/) and ![chart](/chart.png)."),
-    "static/chart.png": b"PNG",
+    "static/chart.png": TINY_PNG,
     "content/b.md": entry("New", "2025-02-01 10:00+01:00", updated="2025-02-03 09:30",
                           tags=["Energy", "Courts"], categories=["Law"], lang="de",
                           body="Relative [link](../../../01/01/a/).\n\n::: correction 2025-02-04\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chronicle_ssg.cli import main
-from tests.conftest import DEFAULT_CONFIG, Built, build_site, entry, hrefs, make_site, texts
+from tests.conftest import DEFAULT_CONFIG, TINY_PNG, Built, build_site, entry, hrefs, make_site, texts
 from tests.e2e.invariants import assert_site_ok
 
 LONG = """\
@@ -123,7 +123,7 @@ def test_headings_named_like_the_contents_do_not_duplicate_ids(
 def test_headings_without_text_are_left_out(tmp_path: Path) -> None:
     body = "## ![](/x.png)\n\n## Real\n\n## Also real\n\n## Third\n"
     built = site(tmp_path, **{"content/2025-03-18-long.md": entry(
-        "Long", "2025-03-18 09:00", body=body), "static/x.png": "PNG"})
+        "Long", "2025-03-18 09:00", body=body), "static/x.png": TINY_PNG})
     (nav,) = toc_of(built, "2025/03/18/long/")
     assert texts(nav, ".//li/a") == ["Real", "Also real", "Third"]
 
