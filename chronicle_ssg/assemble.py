@@ -53,7 +53,7 @@ def full_digest(entry: Entry) -> str:
     return _digest(card_digest(entry), entry.body_html, entry.headings, entry.updates,
                    entry.quotes, entry.corrections, entry.comments, sorted(entry.extra.items(), key=str),
                    entry.aliases, entry.ids, entry.coverage_end, entry.social_image,
-                   entry.lang)
+                   entry.lang, entry.toc)
 
 
 class _Terms:

@@ -17,6 +17,8 @@ from chronicle_ssg.slugs import language_problem
 from chronicle_ssg.text import FORBIDDEN, forbidden_warning, strip_forbidden
 
 CONFIG_NAME = "chronicle.toml"
+#: the feed formats `feeds` may list (route.FEED_FORMATS says where each is written)
+FEED_FORMATS = ("atom", "rss", "json")
 PERMALINK_FIELDS = {"year", "month", "day", "slug", "lang", "section"}
 #: schemes a [[menu]] link may use; a URL without a scheme is a path on the site
 MENU_SCHEMES = {"http", "https", "mailto", "tel"}
@@ -36,7 +38,9 @@ class SiteConfig:
     theme: str = "default"  #: theme folder under themes/ or a built-in theme
     entries_per_page: int = 10  #: listing page size (home, archives, terms)
     permalink: str = "/{year}/{month}/{day}/{slug}/"  #: entry URL pattern
-    feed_entries: int = 20  #: entries in each Atom feed
+    feed_entries: int = 20  #: entries in each feed
+    #: feed formats written for the site, each tag and the corrections: atom, rss, json
+    feeds: tuple[str, ...] = ("atom",)
     update_order: str = "newest"  #: order of live updates: newest or oldest first
     recently_updated: int = 5  #: live/updated entries listed on the home page
     #: live coverage ends this many hours after an entry's last update (0: never by itself)
@@ -45,6 +49,8 @@ class SiteConfig:
     words_per_minute: int = 220  #: reading speed for reading time
     build_timestamp: bool = False  #: print the build time in the footer (breaks reproducibility)
     search: bool = True  #: index the site with Pagefind; a search page and a search box
+    toc: bool = False  #: a table of contents on entries with toc_min_headings headings or more
+    toc_min_headings: int = 3  #: h2/h3 headings an entry needs for its automatic contents
     menu: tuple[tuple[str, str], ...] = ()  #: extra navigation links [[menu]] name/url
     #: default social image (og:image) for pages without their own: a site path or https URL
     image: str = ""
@@ -85,7 +91,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "timezone": str, "theme": str, "entries_per_page": int, "permalink": str,
     "feed_entries": int, "update_order": str, "recently_updated": int, "live_window_hours": int,
     "related_entries": int, "words_per_minute": int, "build_timestamp": bool, "search": bool,
-    "menu": list, "theme_settings": dict, "image": str, "images": dict,
+    "feeds": list, "toc": bool, "toc_min_headings": int, "menu": list, "theme_settings": dict,
+    "image": str, "images": dict,
 }
 #: keys of the [images] table and the SiteConfig field each sets
 IMAGE_KEYS = {"widths": "image_widths", "quality": "image_quality", "sizes": "image_sizes"}
@@ -140,6 +147,8 @@ def load_config(site_root: Path, overrides: dict[str, Any] | None = None) -> Sit
                       for k, v in values.pop("images").items())
     if "menu" in values:
         values["menu"] = tuple((str(m["name"]), str(m["url"])) for m in values["menu"])
+    if "feeds" in values:
+        values["feeds"] = tuple(values["feeds"])
     if "base_url" in values and not values["base_url"].endswith("/"):
         values["base_url"] += "/"
     return SiteConfig(**values, source=path, warnings=tuple(warnings))
@@ -227,7 +236,12 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
     if "language" in values and language_problem(values["language"]):
         bad("language", str(language_problem(values["language"])),
             "write a BCP 47 tag such as language = \"en\" or \"pt-BR\"")
-    for key in ("entries_per_page", "feed_entries", "words_per_minute"):
+    feeds = values.get("feeds", ["atom"])
+    if not feeds or any(not isinstance(f, str) or f not in FEED_FORMATS for f in feeds) \
+            or len(set(feeds)) != len(feeds):
+        bad("feeds", f"'feeds' must list one or more of {', '.join(map(repr, FEED_FORMATS))} "
+            f"once each, got {feeds!r}", 'for example feeds = ["atom", "rss", "json"]')
+    for key in ("entries_per_page", "feed_entries", "words_per_minute", "toc_min_headings"):
         if key in values and values[key] < 1:
             bad(key, f"{key!r} must be at least 1")
     if values.get("live_window_hours", 0) < 0:

@@ -2,8 +2,10 @@
 
 Every context has: `site` (SiteView), `route`, `url(path)` (base path applied),
 `abs_url(path)` (absolute), `page_title`, `description`, `canonical`, `json_ld` (dict or
-None), `nav` (list of NavItem), `feed_path` (the page's own feed, or the site's), `lang`
-(the page's language: the entry's or page's `lang`, else the site's `language`).
+None), `nav` (list of NavItem), `site_feeds` and `page_feeds` (lists of FeedLink: the
+site's feeds and the page's own, one per format in `feeds`), `feed_path` (the page's own
+first feed, or the site's), `lang` (the page's language: the entry's or page's `lang`,
+else the site's `language`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any, Callable
 from chronicle_ssg.blocks import Update
 from chronicle_ssg.i18n import Localizer, builtin_catalogues
 from chronicle_ssg.model import Entry, Site, Term
-from chronicle_ssg.paths import join_url
-from chronicle_ssg.route import SITEMAP_KINDS, Route, period_path, term_path
+from chronicle_ssg.dates import rfc3339
+from chronicle_ssg.paths import absolutize_links, join_url
+from chronicle_ssg.route import (FEED_FORMATS, SITEMAP_KINDS, Route, feed_format,
+                                 period_path, term_path)
 
 #: the `updated` of a feed with no entries: fixed, so output stays reproducible
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -31,6 +35,21 @@ FAMILY_KEYS = {"tags": ("tags", "tag"), "categories": ("categories", "category")
 class NavItem:
     name: str
     path: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A feed to link to: <link rel="alternate" type="{media_type}" href="{url(path)}">."""
+
+    path: str
+    media_type: str
+    label: str  #: "Atom feed", "RSS feed", "JSON feed"
+    format: str  #: atom, rss or json
+
+
+def feed_links(formats: tuple[str, ...], folder: str) -> list[FeedLink]:
+    return [FeedLink(folder + FEED_FORMATS[f].file, FEED_FORMATS[f].media_type,
+                     FEED_FORMATS[f].label, f) for f in formats]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +173,13 @@ def _base(route: Route, site: Site, i18n: Localizer) -> dict[str, Any]:
     def abs_url(path: str) -> str:
         return path if "://" in path else origin + join_url(base, path)
 
+    site_feeds = feed_links(config.feeds, "/")
     return {
         "site": SiteView(site), "config": config, "route": route, "url": url, "abs_url": abs_url,
         "nav": _nav(site, i18n), "page_title": route.title or config.title, "i18n": i18n,
         "description": config.description, "canonical": abs_url(route.path), "json_ld": None,
-        "feed_path": "/feed.xml", "og_type": "website", "noindex": False,
+        "site_feeds": site_feeds, "page_feeds": [], "feed_path": site_feeds[0].path,
+        "og_type": "website", "noindex": False,
         "lang": config.language,
         "og_image": site.image,
     }
@@ -270,7 +291,7 @@ def listing_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     ctx.update(family=family, family_label=family_label, term=term,
                description=i18n.t("term_description", family=family_label, name=term.name))
     if family == "tags":
-        ctx["feed_path"] = term_path("tags", term) + "feed.xml"
+        _page_feeds(ctx, feed_links(site.config.feeds, term_path("tags", term)))
     if family == "sources":
         ctx["places"] = {entry_id: [a for e, a in site.sources[term] if e == entry_id]
                          for entry_id in route.entries}
@@ -313,7 +334,12 @@ def archive_index_context(route: Route, site: Site, ctx: dict[str, Any]) -> None
                       "name": ctx["page_title"], "url": ctx["canonical"]}
 
 
+def _page_feeds(ctx: dict[str, Any], feeds: list[FeedLink]) -> None:
+    ctx.update(page_feeds=feeds, feed_path=feeds[0].path)
+
+
 def corrections_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
+    _page_feeds(ctx, feed_links(site.config.feeds, "/corrections/"))
     ctx.update(corrections=[(site.by_id[i], c) for i, c in site.corrections],
                page_title=ctx["i18n"].t("corrections"),
                description=ctx["i18n"].t("corrections_description", site=site.config.title))
@@ -329,11 +355,48 @@ def feed_context(route: Route, site: Site, ctx: dict[str, Any]) -> None:
     else:
         items = [(e, None) for e in entries]
         updated = max((e.last_modified for e in entries), default=None)
-    home = "/corrections/" if route.subject == "corrections" else (
-        route.path.removesuffix("feed.xml") if route.family else "/")
+    home = route.path.rsplit("/", 1)[0] + "/"  # the feed's folder: /, a tag, /corrections/
     ctx.update(items=items, updated=updated or EPOCH, feed_home=home,
                feed_title=site.config.title if route.subject == "site"
                else f"{site.config.title}: {route.title}")
+    if feed_format(route).name == "json":
+        ctx["json_feed"] = json_feed(site, ctx)
+
+
+def json_feed(site: Site, ctx: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Feed 1.1 document (https://jsonfeed.org/version/1.1) of a feed context."""
+    abs_url = ctx["abs_url"]
+    config = site.config
+    feed: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1", "title": ctx["feed_title"],
+        "home_page_url": abs_url(ctx["feed_home"]), "feed_url": abs_url(ctx["route"].path),
+        "language": config.language,
+        "authors": [{"name": config.author or config.title}], "items": []}
+    if config.description:
+        feed["description"] = config.description
+    for entry, correction in ctx["items"]:
+        link = abs_url(entry.path)
+        if correction:
+            item: dict[str, Any] = {
+                "id": f"{link}#{correction.id}", "url": f"{link}#{correction.id}",
+                "title": f"Correction: {entry.title}", "content_text": correction.text,
+                "date_published": rfc3339(correction.date),
+                "date_modified": rfc3339(correction.date)}
+        else:
+            item = {
+                "id": link, "url": link,
+                "title": entry.title + (" [corrected]" if entry.corrections else ""),
+                "content_html": absolutize_links(entry.body_html, link),
+                "summary": entry.description,
+                "date_published": rfc3339(entry.date),
+                "date_modified": rfc3339(entry.last_modified),
+                "tags": [t.name for t in (*entry.categories, *entry.tags)]}
+            if entry.authors:
+                item["authors"] = [{"name": a.name} for a in entry.authors]
+        if entry.lang != config.language:
+            item["language"] = entry.lang
+        feed["items"].append(item)
+    return feed
 
 
 def sitemap_urls(site: Site, routes: tuple[Route, ...]) -> list[tuple[str, dt.datetime | None]]:

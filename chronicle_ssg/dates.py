@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 _DATE_RE = re.compile(
@@ -84,3 +85,8 @@ def rfc3339(value: dt.datetime) -> str:
     """Format as RFC 3339 with a numeric offset (or Z for UTC)."""
     text = value.isoformat(timespec="seconds")
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def rfc822(value: dt.datetime) -> str:
+    """Format as RFC 822 (RSS 2.0 dates), with a four-digit year and a numeric offset."""
+    return format_datetime(value)

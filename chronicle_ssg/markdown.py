@@ -26,12 +26,13 @@ from chronicle_ssg.slugs import slugify
 MORE_MARKER = "<!--more-->"
 #: ids the theme uses on entry pages; body ids never take them
 RESERVED_IDS = frozenset({"main", "content", "top", "comments", "updates", "backlinks",
-                          "related", "site-nav", "footnotes", "series", "entry-title"})
+                          "related", "site-nav", "footnotes", "series", "entry-title",
+                          "toc-title"})
 _FOOTNOTE_REF_ID = re.compile(r' id="fnref[^"]*"')
 _RAW_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
                           re.IGNORECASE)
 #: bump when the HTML we produce changes, so cached renders are not reused
-MARKDOWN_VERSION = "6"
+MARKDOWN_VERSION = "7"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,28 @@ class Heading:
     level: int
     id: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TocItem:
+    """A line of a table of contents: an h2 with the h3s under it, or an h3 before any h2."""
+
+    heading: Heading
+    children: tuple[Heading, ...] = ()
+
+
+def table_of_contents(headings: tuple[Heading, ...]) -> tuple[TocItem, ...]:
+    """The h2 and h3 headings as a two-level list; headings without text (an image
+    alone) would make a link without a name, so they are left out."""
+    items: list[TocItem] = []
+    for heading in headings:
+        if heading.level not in (2, 3) or not heading.text.strip():
+            continue
+        if heading.level == 3 and items and items[-1].heading.level == 2:
+            items[-1] = TocItem(items[-1].heading, items[-1].children + (heading,))
+        else:
+            items.append(TocItem(heading))
+    return tuple(items)
 
 
 @dataclass(frozen=True, slots=True)

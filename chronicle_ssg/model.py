@@ -14,7 +14,8 @@ from chronicle_ssg.config import SiteConfig, image_problem
 from chronicle_ssg.dates import DATE_HINT, load_timezone, parse_datetime
 from chronicle_ssg.discover import bundle_of
 from chronicle_ssg.errors import ChronicleError, FrontMatterError, SourceLocation, UnsafePathError
-from chronicle_ssg.markdown import Heading, Ref, RenderedBody, plain_text, render_title
+from chronicle_ssg.markdown import (Heading, Ref, RenderedBody, TocItem, plain_text, render_title,
+                                    table_of_contents)
 from chronicle_ssg.parse import Document
 from chronicle_ssg.paths import check_url_path, normalise_url_path
 from chronicle_ssg.slugs import language_problem, slugify, term_key
@@ -26,7 +27,7 @@ TERM_FAMILIES = ("tags", "categories", "authors", "series", "sources")
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 KNOWN_KEYS = {"title", "date", "updated", "tags", "categories", "author", "authors", "summary",
               "slug", "draft", "aliases", "series", "layout", "update_order", "description",
-              "live", "live_until", "timezone", "lang", "image"}
+              "live", "live_until", "timezone", "lang", "image", "toc"}
 TIMEZONE_HINT = "use an IANA name such as America/New_York, Europe/Kyiv or UTC"
 PAGES_FOLDER = "content/pages/"
 ENTRIES_FOLDER = ("content", "entries")
@@ -85,6 +86,7 @@ class Entry:
     #: set by the images stage: the card's small picture (`image`, else the first body image)
     thumbnail: Picture | None = None
     social_image: Picture | None = None  #: og:image: `image`, else the first body image
+    toc: tuple[TocItem, ...] = ()  #: the table of contents shown, () for none (see _toc)
     card_digest: str = ""  #: what listings show; set by assemble
     full_digest: str = ""  #: everything the entry page shows
 
@@ -124,6 +126,7 @@ class Page:
     lang: str = ""  #: as Entry.lang
     image: str = ""  #: front matter `image`, as for entries
     social_image: Picture | None = None  #: set by the images stage
+    toc: tuple[TocItem, ...] = ()  #: as Entry.toc
 
     @property
     def last_modified(self) -> dt.datetime | None:
@@ -387,6 +390,17 @@ def _coverage(fields: _Fields, updates: tuple[blocks.Update, ...], date: dt.date
     return True, end, end is not None and now >= end
 
 
+def _toc(fields: _Fields, body: RenderedBody, config: SiteConfig) -> tuple[TocItem, ...]:
+    """The table of contents: `toc: true` or `false` in the front matter decides, else the
+    site's `toc` setting for bodies with at least `toc_min_headings` h2/h3 headings."""
+    wanted = fields.flag("toc", None)
+    items = table_of_contents(body.headings)
+    count = sum(1 + len(item.children) for item in items)
+    if wanted is None:
+        wanted = config.toc and count >= config.toc_min_headings
+    return items if wanted else ()
+
+
 def still_timely(entry: Entry, now: dt.datetime) -> bool:
     """Whether an entry built at another moment is the same at `now` (time alone publishes
     a scheduled entry and ends live coverage)."""
@@ -436,6 +450,7 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     description = fields.text("description")
     image = fields.image()
     lang = _language(fields, config.language)
+    toc = _toc(fields, body, config)
     if len(errors) > before or date is None:
         return None
     path = normalise_url_path(config.permalink.format(
@@ -458,7 +473,7 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
         coverage_end=coverage_end, coverage_ended=coverage_ended, comments=comments,
         comment_count=count_comments(comments), image=image,
         extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS},
-        title_html=title_html, lang=lang)
+        title_html=title_html, lang=lang, toc=toc)
 
 
 def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleError]) -> Page | None:
@@ -477,6 +492,7 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
     description = fields.text("description") or fields.text("summary")
     image = fields.image()
     lang = _language(fields, config.language)
+    toc = _toc(fields, body, config)
     if len(errors) > before:
         return None
     return Page(id=str(doc.rel), location=SourceLocation(doc.rel, 1), title=title, slug=slug,
@@ -484,7 +500,7 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
                 description=description or plain_text(body.summary_html)[:300],
                 date=date, updated=updated, aliases=aliases, draft=draft,
                 extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS}, ids=body.ids,
-                refs=body.refs, title_html=title_html, lang=lang, image=image)
+                refs=body.refs, title_html=title_html, lang=lang, image=image, toc=toc)
 
 
 def _escape(text: str) -> str:

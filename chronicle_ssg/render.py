@@ -14,7 +14,7 @@ import jinja2.meta
 from markupsafe import Markup, escape
 
 from chronicle_ssg import __version__
-from chronicle_ssg.dates import rfc3339
+from chronicle_ssg.dates import rfc822, rfc3339
 from chronicle_ssg.i18n import Catalogues, Localizer, builtin_catalogues
 from chronicle_ssg.discover import SourceSet
 from chronicle_ssg.errors import SourceLocation, TemplateError
@@ -213,6 +213,7 @@ def _template_frame(exc: BaseException) -> traceback.FrameSummary | None:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "rfc3339": rfc3339,
+    "rfc822": rfc822,
     "iso_date": lambda value: value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat(),
     "absolutize": absolutize_links,
 }

@@ -30,6 +30,38 @@ TEMPLATES = {
     "not_found": "404.html", "alias": "alias.html", "sitemap_index": "sitemapindex.xml",
     "search": "search.html",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFormat:
+    """One feed format: the file it is written to in a feed's folder and its template."""
+
+    name: str  #: as chronicle.toml's `feeds` lists it
+    file: str
+    template: str
+    media_type: str  #: for <link rel="alternate" type=...>
+    label: str  #: what a link to it says
+
+
+FEED_FORMATS = {f.name: f for f in (
+    FeedFormat("atom", "feed.xml", "atom.xml", "application/atom+xml", "Atom feed"),
+    FeedFormat("rss", "rss.xml", "rss.xml", "application/rss+xml", "RSS feed"),
+    FeedFormat("json", "feed.json", "feed.json", "application/feed+json", "JSON feed"),
+)}
+_FEED_BY_FILE = {f.file: f for f in FEED_FORMATS.values()}
+
+
+def feed_format(route: Route) -> FeedFormat:
+    """The format of a feed route, from its file name."""
+    return _FEED_BY_FILE[route.path.rsplit("/", 1)[1]]
+
+
+def feed_routes(formats: tuple[str, ...], folder: str, **fields: object) -> list[Route]:
+    """A feed route in `folder` for each configured format (config `feeds`), same entries."""
+    return [replace(_route("feed", folder + FEED_FORMATS[name].file, **fields),
+                    template=FEED_FORMATS[name].template) for name in formats]
+
+
 #: route kinds whose pages the sitemap lists: canonical HTML pages
 SITEMAP_KINDS = frozenset({"entry", "page", "home", "archive_index", "year", "month", "day",
                            "terms", "term", "series", "source", "corrections"})
@@ -220,9 +252,9 @@ def term_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
             routes += paginate("series" if family == "series" else "term", term_path(family, term),
                                ids, max(size, 1), memo, subject=term.key, title=term.name, family=family)
             if family == "tags":
-                routes.append(_route("feed", term_path(family, term) + "feed.xml", subject=term.key,
-                                     title=term.name, family=family,
-                                     entries=ids[:site.config.feed_entries], full_content=True))
+                routes += feed_routes(site.config.feeds, term_path(family, term), subject=term.key,
+                                      title=term.name, family=family,
+                                      entries=ids[:site.config.feed_entries], full_content=True)
     if site.sources:
         routes.append(_route("terms", "/sources/", title="Sources", family="sources",
                              subject="sources"))
@@ -239,14 +271,14 @@ def site_routes(site: Site, memo: RouteMemo | None = None) -> list[Route]:
     routes = list(paginate("home", "/", ids, site.config.entries_per_page, memo))
     # the "recently updated" box is on the first home page only
     routes[0] = replace(routes[0], neighbours=site.recently_updated)
-    routes.append(_route("feed", "/feed.xml", subject="site", title=site.config.title,
-                         entries=ids[:site.config.feed_entries], full_content=True))
+    routes += feed_routes(site.config.feeds, "/", subject="site", title=site.config.title,
+                          entries=ids[:site.config.feed_entries], full_content=True)
     correction_ids = tuple(dict.fromkeys(entry_id for entry_id, _ in site.corrections))
     if site.corrections:
         routes.append(_route("corrections", "/corrections/", title="Corrections",
                              entries=correction_ids))
-        routes.append(_route("feed", "/corrections/feed.xml", subject="corrections",
-                             title="Corrections", entries=correction_ids))
+        routes += feed_routes(site.config.feeds, "/corrections/", subject="corrections",
+                              title="Corrections", entries=correction_ids)
     routes.append(_route("not_found", "/404.html", title="Page not found"))
     if site.config.search:
         routes.append(_route("search", "/search/", title="Search"))

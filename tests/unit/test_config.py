@@ -45,6 +45,12 @@ def test_theme_settings_and_menu_pass_through(tmp_path: Path) -> None:
     assert config.theme_settings == {"tagline": "Daily"}
 
 
+def test_feeds_and_toc_settings(tmp_path: Path) -> None:
+    assert load(tmp_path, "").feeds == ("atom",)
+    config = load(tmp_path, 'feeds = ["json", "atom"]\ntoc = true\ntoc_min_headings = 5\n')
+    assert (config.feeds, config.toc, config.toc_min_headings) == (("json", "atom"), True, 5)
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ('title = "T"\ncolour = "red"\n', "chronicle.toml:2: error: unknown key 'colour'"),
     ('entries_per_page = true\n', "chronicle.toml:1: error: 'entries_per_page' must be an integer, got bool"),
@@ -55,6 +61,13 @@ def test_theme_settings_and_menu_pass_through(tmp_path: Path) -> None:
     ('entries_per_page = 0\n', "chronicle.toml:1: error: 'entries_per_page' must be at least 1"),
     ('update_order = "random"\n', "chronicle.toml:1: error: 'update_order' must be 'newest' or 'oldest'"),
     ('[[menu]]\nname = "x"\n', "chronicle.toml:1: error: each [[menu]] needs exactly 'name' and 'url'"),
+    ('title = "T"\nfeeds = ["atom", "rdf"]\n', "chronicle.toml:2: error: 'feeds' must list one or more of 'atom', 'rss', 'json' once each, got ['atom', 'rdf']"),
+    ('feeds = []\n', "chronicle.toml:1: error: 'feeds' must list one or more of"),
+    ('feeds = ["rss", "rss"]\n', "chronicle.toml:1: error: 'feeds' must list one or more of"),
+    ('feeds = "rss"\n', "chronicle.toml:1: error: 'feeds' must be a list, got str"),
+    ('feeds = [1]\n', "chronicle.toml:1: error: 'feeds' must list one or more of"),
+    ('toc = "yes"\n', "chronicle.toml:1: error: 'toc' must be true or false, got str"),
+    ('toc_min_headings = 0\n', "chronicle.toml:1: error: 'toc_min_headings' must be at least 1"),
 ])
 def test_bad_config_names_key_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
     (first,) = errors(tmp_path, text)
