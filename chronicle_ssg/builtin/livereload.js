@@ -14,16 +14,22 @@
       box = document.createElement("div");
       box.id = "chronicle-error-overlay";
       box.setAttribute("role", "alert");
+      // every colour is set here, with !important: the page's own styles (a light `pre`
+      // background, dark-mode rules) must not make the report unreadable in either mode
       box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
-        "background:rgba(20,20,24,.94);color:#fff;font:14px/1.5 ui-monospace,monospace;padding:2rem";
+        "background:rgba(20,20,24,.96)!important;color:#f4f4f5!important;" +
+        "font:14px/1.5 ui-monospace,monospace;padding:2rem;color-scheme:dark";
       document.body.appendChild(box);
     }
     box.textContent = "";
     var title = document.createElement("h2");
     title.textContent = "Build failed: the page shows the last good build";
-    title.style.cssText = "color:#ff8a80;font:700 18px system-ui,sans-serif";
+    title.style.cssText = "color:#ff8a80!important;background:none!important;" +
+      "font:700 18px system-ui,sans-serif;margin:0 0 1rem";
     var pre = document.createElement("pre");
-    pre.style.whiteSpace = "pre-wrap";
+    pre.style.cssText = "white-space:pre-wrap;color:#f4f4f5!important;" +
+      "background:#141418!important;border:1px solid #3f3f46;border-radius:.35rem;" +
+      "padding:.8rem 1rem;margin:0;font:14px/1.5 ui-monospace,monospace";
     pre.textContent = error;
     box.appendChild(title);
     box.appendChild(pre);

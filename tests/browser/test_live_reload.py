@@ -85,6 +85,33 @@ def test_the_error_overlay_appears_and_clears(page, site: Path) -> None:  # type
     overlay.wait_for(state="detached")
 
 
+#: WCAG contrast ratio of an element's text colour on its own background colour
+CONTRAST = """(selector) => {
+  const el = document.querySelector(selector), style = getComputedStyle(el);
+  const channels = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map((v) => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const back = channels(style.backgroundColor);
+  const [a, b] = [luminance(channels(style.color)), luminance(back)];
+  return {ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
+          opaque: back.length < 4 || back[3] === 1};
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_error_overlay_is_readable_in_light_and_dark_mode(  # type: ignore[no-untyped-def]
+        page, site: Path, scheme: str) -> None:
+    """The theme gives `pre` a light background in light mode; the overlay's report sits
+    in a `pre` and must keep its own colours."""
+    page.emulate_media(color_scheme=scheme)
+    write_files(site, {CALL: "---\ntitle: The call\ndate: 2025-03-18 09:00\ntags: a: b\n---\n"})
+    page.locator("#chronicle-error-overlay pre").wait_for()
+    report = page.evaluate(CONTRAST, "#chronicle-error-overlay pre")
+    assert report["opaque"] and report["ratio"] >= 7, report
+    assert page.evaluate(CONTRAST, "#chronicle-error-overlay")["ratio"] >= 7
+
+
 def test_a_css_change_swaps_styles_without_a_reload(page, site: Path) -> None:  # type: ignore[no-untyped-def]
     page.evaluate("window.chronicleTestMarker = 'kept'")
     write_files(site, {"static/extra.css": "h1 { color: rgb(200, 0, 0) }"})
