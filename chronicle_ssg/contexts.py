@@ -29,6 +29,31 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 FAMILY_KEYS = {"tags": ("tags", "tag"), "categories": ("categories", "category"),
                "authors": ("authors", "author"), "series": ("series", "series_one"),
                "sources": ("sources", "source")}
+#: the region a bare language code most likely means (CLDR likely subtags), for og:locale
+LIKELY_REGIONS = {
+    "ar": "EG", "be": "BY", "bg": "BG", "bn": "BD", "ca": "ES", "cs": "CZ", "cy": "GB",
+    "da": "DK", "de": "DE", "el": "GR", "en": "US", "es": "ES", "et": "EE", "eu": "ES",
+    "fa": "IR", "fi": "FI", "fr": "FR", "ga": "IE", "gl": "ES", "he": "IL", "hi": "IN",
+    "hr": "HR", "hu": "HU", "hy": "AM", "id": "ID", "is": "IS", "it": "IT", "ja": "JP",
+    "ka": "GE", "kk": "KZ", "ko": "KR", "lt": "LT", "lv": "LV", "mk": "MK", "ms": "MY",
+    "nb": "NO", "nl": "NL", "nn": "NO", "no": "NO", "pl": "PL", "pt": "BR", "ro": "RO",
+    "ru": "RU", "sk": "SK", "sl": "SI", "sq": "AL", "sr": "RS", "sv": "SE", "sw": "TZ",
+    "ta": "IN", "th": "TH", "tr": "TR", "uk": "UA", "ur": "PK", "vi": "VN", "zh": "CN",
+}
+
+
+def og_locale(language: str) -> str | None:
+    """Open Graph's `language_TERRITORY` form of a BCP 47 code: `en-GB` -> `en_GB`,
+    `zh-Hant-TW` -> `zh_TW`, bare `en` -> `en_US` (its likely region); None when the
+    region cannot be told (the tag is then left out: readers assume en_US)."""
+    subtags = language.replace("_", "-").split("-")
+    base = subtags[0].lower()
+    if not (2 <= len(base) <= 3 and base.isalpha()):
+        return None
+    region = next((tag for tag in subtags[1:] if (len(tag) == 2 and tag.isalpha())
+                   or (len(tag) == 3 and tag.isdigit())), None)
+    region = region.upper() if region else LIKELY_REGIONS.get(base)
+    return f"{base}_{region}" if region else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +119,7 @@ class SiteView:
         self.title = site.config.title
         self.description = site.config.description
         self.language = site.config.language
+        self.locale = og_locale(site.config.language)  #: `en_US` style, or None
         self.settings = site.config.theme_settings
         self.entry_count = len(site.entries)
         #: when the build ran (SOURCE_DATE_EPOCH when set); shown only if build_timestamp
@@ -124,6 +150,11 @@ class SiteView:
     def local(self, when: dt.datetime) -> dt.datetime:
         """A time in the site timezone (authors may write explicit offsets)."""
         return when.astimezone(self.config.tz)
+
+    @staticmethod
+    def og_locale(language: str) -> str | None:
+        """Open Graph's `en_US` form of a BCP 47 code (a page's own `lang`), or None."""
+        return og_locale(language)
 
 
 @dataclass(frozen=True, slots=True)
