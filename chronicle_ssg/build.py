@@ -7,12 +7,12 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from chronicle_ssg.comments import Comment, CommentFile, build_thread
 from chronicle_ssg.config import SiteConfig, load_config
-from chronicle_ssg.discover import (COMMENTS_SUFFIX, SourceFile, SourceSet, discover_sources,
-                                    find_source)
+from chronicle_ssg.discover import (SourceFile, SourceKind, SourceSet, comments_owner,
+                                    discover_sources, find_source, source_kind)
 from chronicle_ssg.cache import (BuildCache, cache_key, load_cache, read_cache_file, save_cache,
                                  write_cache_file)
 from chronicle_ssg.errors import (BuildFailed, ChronicleError, ChronicleWarning, ContentError,
@@ -140,7 +140,7 @@ def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
     cache = cache or BuildCache("")
     threads = {}
     for source in sources:
-        entry_id = str(source.rel)[: -len(COMMENTS_SUFFIX)] + ".md"
+        entry_id = comments_owner(str(source.rel))
         try:
             loaded, raw = cache.lookup(str(source.rel), source.stamp, source.path.read_bytes)
             if loaded is None:
@@ -167,7 +167,9 @@ def load_comments(sources: Iterable[SourceFile], config: SiteConfig,
 class SiteMemo:
     """Work a serve session keeps between rebuilds; each part is checked against its inputs."""
 
-    entries: dict[str, tuple[Prepared, tuple[Comment, ...], str, Entry]] = field(default_factory=dict)
+    #: entry id -> (its prepared source, comments, config digest, the entry, its warnings)
+    entries: dict[str, tuple[Prepared, tuple[Comment, ...], str, Entry,
+                             tuple[ChronicleWarning, ...]]] = field(default_factory=dict)
     images: ImageMemo = field(default_factory=ImageMemo)
     assembly: AssemblyMemo = field(default_factory=AssemblyMemo)
     routes: RouteMemo = field(default_factory=RouteMemo)
@@ -177,8 +179,10 @@ class SiteMemo:
 def model_site(config: SiteConfig, prepared: dict[str, Prepared],
                threads: dict[str, tuple[Comment, ...]], options: BuildOptions,
                now: dt.datetime, errors: list[ChronicleError],
-               memo: SiteMemo | None = None, images: ImageStore | None = None) -> Site:
-    """Entries and pages from prepared sources, their images sized, then the assembled site.
+               memo: SiteMemo | None = None, images: ImageStore | None = None,
+               warnings: list[ChronicleWarning] | None = None) -> Site:
+    """Entries and pages from prepared sources, their images sized, then the assembled site;
+    what looks like a mistake in the front matter goes to `warnings`.
 
     `memo` (kept by a serve session) remembers each entry built from the very same
     prepared source, comments and config, so a rebuild only rebuilds what changed.
@@ -188,32 +192,30 @@ def model_site(config: SiteConfig, prepared: dict[str, Prepared],
     config_key = config.digest()
     entries: list[Entry] = []
     pages: list[Page] = []
+    found: list[ChronicleWarning] = []
     for entry_id in sorted(prepared):
         item = prepared[entry_id]
         hit = built.get(entry_id)
         if hit and hit[0] is item and hit[1] is threads.get(entry_id, ()) \
                 and hit[2] == config_key and still_timely(hit[3], now):
             entries.append(hit[3])
+            found.extend(hit[4])
         elif is_page(item.document):
-            page = build_page(item, config, errors)
+            page = build_page(item, config, errors, found, now)
             if page:
                 pages.append(page)
         else:
             thread = threads.get(entry_id, ())
-            entry = build_entry(item, config, now, thread, errors)
+            before = len(found)
+            entry = build_entry(item, config, now, thread, errors, found)
             if entry:
-                built[entry_id] = (item, thread, config_key, entry)
+                built[entry_id] = (item, thread, config_key, entry, tuple(found[before:]))
                 entries.append(entry)
     images = images or ImageStore({}, settings_of(config))
     entries, pages = size_all(entries, pages, prepared, images, config, errors, memo.images)
     default_image = site_image(config, images, errors)
-    orphans = sorted(entry_id for entry_id in threads if entry_id not in prepared)
-    for orphan in orphans:
-        errors.append(ContentError(
-            "comments file has no entry beside it",
-            SourceLocation(PurePosixPath(orphan[:-3] + COMMENTS_SUFFIX)),
-            hint="name it after its entry: the entry's file name with .md replaced by "
-                 f"{COMMENTS_SUFFIX}, in the same folder"))
+    if warnings is not None:
+        warnings.extend(found)
     raise_collected(errors)
     if len(built) > len(prepared):  # it holds every entry built now: more are stale
         for stale in [entry_id for entry_id in built if entry_id not in prepared]:
@@ -238,15 +240,20 @@ class LoadedSite:
     comment_warnings: dict[str, tuple[ChronicleWarning, ...]] = field(default_factory=dict)
     files: tuple[CopiedFile, ...] = ()  #: static and bundle files, copied as they are
     images: ImageStore | None = None  #: the body images' variants, written beside the pages
+    catalogues: Catalogues = field(default_factory=builtin_catalogues)
+    #: the site's own: files under content/ not read, unknown front-matter keys, far dates
+    site_warnings: tuple[ChronicleWarning, ...] = ()
+    #: entries this build leaves out: (drafts, scheduled); --drafts, --future include them
+    left_out: tuple[int, int] = (0, 0)
 
     def image_outputs(self) -> list[str]:
         """Output names of the image variants the site uses."""
         return self.images.outputs() if self.images else []
-    catalogues: Catalogues = field(default_factory=builtin_catalogues)
 
     def warnings(self) -> list[ChronicleWarning]:
         """What the build repaired or ignored, from every source, sorted by file and line."""
         found = list(self.config.warnings) + list(self.catalogues.warnings)
+        found += self.site_warnings
         languages = {self.config.language} | {e.lang for e in self.site.entries if e.lang}
         found.extend(w for w in map(self.catalogues.missing, sorted(languages)) if w)
         for prepared in self.prepared.values():
@@ -302,7 +309,10 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     stats.lap("parse")
     images = ImageStore.open(site_root, sources.static, settings_of(config), cache is not None,
                              sources.bundle)
-    site = model_site(config, prepared, threads, options, build_now(), errors, memo, images)
+    errors += comments_file_errors(sources.comments, prepared)
+    warnings = list(sources.warnings)
+    site = model_site(config, prepared, threads, options, build_now(), errors, memo, images,
+                      warnings)
     stats.counts["images_made"] = images.made
     stats.lap("model")
     routes = plan_routes(site, memo.routes)
@@ -310,7 +320,45 @@ def load_site(site_root: Path, options: BuildOptions, stats: Stats | None = None
     check_file_conflicts(routes, files, memo.routes.folded, memo.routes.folders)
     stats.lap("route")
     return LoadedSite(site_root, config, sources, prepared, threads, site, routes,
-                      comment_warnings, files, images, catalogues)
+                      comment_warnings, files, images, catalogues, tuple(warnings),
+                      left_out(memo.entries, prepared, options))
+
+
+def comments_file_errors(comments: Iterable[SourceFile], prepared: Mapping[str, Prepared],
+                         ) -> list[ChronicleError]:
+    """A comments file needs its entry beside it, and an entry has one comments file."""
+    errors: list[ChronicleError] = []
+    owners: dict[str, SourceFile] = {}
+    for source in comments:
+        owner = comments_owner(str(source.rel))
+        if owner in owners:
+            errors.append(ContentError(
+                f"{owners[owner].rel.name} and {source.rel.name} are both comments of "
+                f"{PurePosixPath(owner).name}", SourceLocation(source.rel),
+                hint="keep the comments of an entry in one file"))
+        owners.setdefault(owner, source)
+        if owner not in prepared:
+            errors.append(ContentError(
+                "comments file has no entry beside it", SourceLocation(source.rel),
+                hint="name it after its entry: the entry's file name with .md replaced by "
+                     ".comments.yaml, in the same folder"))
+    return errors
+
+
+def left_out(built: Mapping[str, tuple[Any, ...]], prepared: Mapping[str, Prepared],
+             options: BuildOptions) -> tuple[int, int]:
+    """How many drafts and scheduled entries the options leave out (a scheduled draft
+    counts as a draft). `built` is SiteMemo.entries: every entry of the site, and maybe
+    some of files that are gone or are pages now."""
+    drafts = scheduled = 0
+    for entry_id, (item, _, _, entry, _) in built.items():
+        if prepared.get(entry_id) is not item:
+            continue
+        if entry.draft and not options.drafts:
+            drafts += 1
+        elif entry.scheduled and not options.future:
+            scheduled += 1
+    return drafts, scheduled
 
 
 def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
@@ -324,11 +372,11 @@ def _carried_over(previous: LoadedSite, sources: SourceSet, touched: set[str],
     comment_warnings.update(previous.comment_warnings)
     content, comments = [], []
     for rel in sorted(touched):
-        is_comments = rel.endswith(COMMENTS_SUFFIX)
+        is_comments = source_kind(rel) is SourceKind.COMMENTS
         source = find_source(sources.comments if is_comments else sources.content, rel)
         if is_comments:
-            threads.pop(rel[: -len(COMMENTS_SUFFIX)] + ".md", None)
-            comment_warnings.pop(rel[: -len(COMMENTS_SUFFIX)] + ".md", None)
+            threads.pop(comments_owner(rel), None)
+            comment_warnings.pop(comments_owner(rel), None)
         else:
             prepared.pop(rel, None)
         if source is not None:
@@ -425,6 +473,9 @@ class BuildResult:
     signatures: dict[str, str]  #: output path -> route signature
     files: dict[str, list]  #: output path -> [hash, size], as in the manifest
     signed: Any = None  #: incremental.Signed: the signatures with what they were made from
+    #: every warning, the base_url's too (the last build's, when nothing was loaded)
+    warnings: tuple[ChronicleWarning, ...] = ()
+    left_out: tuple[int, int] = (0, 0)  #: drafts and scheduled entries left out
 
 
 def build(site_root: Path, output_dir: Path, options: BuildOptions,
@@ -461,6 +512,7 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     if cache is None and options.use_cache:
         cache = load_cache(site_root)
     loaded = load_site(site_root, options, stats, cache, (config, sources), memo)
+    warnings = tuple(loaded.warnings())
     renderer = make_environment(loaded.sources, site_root, False, loaded.catalogues,
                                 loaded.config.language)
     signed = sign(loaded.site, loaded.routes, renderer.template_digests,
@@ -480,7 +532,8 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
             # shortcut for good (its stamp is new, the record's is old)
             _remember(site_root, output_dir, options, cache, new_signatures, fingerprint,
                       loaded, files, mtimes, stats)  # output_unchanged saw these times
-            return BuildResult(loaded, current, renderer, new_signatures, files, signed)
+            return BuildResult(loaded, current, renderer, new_signatures, files, signed,
+                               warnings, loaded.left_out)
     staging = None
     try:
         staging = Staging(output_dir, site_root, trust_manifest=options.use_cache, mtimes=mtimes)
@@ -511,7 +564,8 @@ def build_site(site_root: Path, output_dir: Path, options: BuildOptions,
     stats.lap("write")
     _remember(site_root, output_dir, options, cache, new_signatures, fingerprint, loaded,
               staging.files, staging.mtimes, stats)
-    return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files), signed)
+    return BuildResult(loaded, report, renderer, new_signatures, dict(staging.files), signed,
+                       warnings, loaded.left_out)
 
 
 def _read_static(static: SourceFile) -> bytes:
@@ -684,7 +738,13 @@ def unchanged_build(site_root: Path, output_dir: Path, fingerprint: str) -> Buil
     mtimes = _mtimes_of(record, files) if isinstance(files, dict) else {}
     if not mtimes or altered_outputs(output_dir, files, mtimes):
         return None
-    return BuildResult(None, WriteReport(unchanged=len(files)), None, {}, files)
+    try:  # said again: a warning is not fixed by building twice
+        warnings = tuple(ChronicleWarning.from_dict(w) for w in record.get("warnings", ()))
+        drafts, scheduled = record.get("left_out", (0, 0))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return BuildResult(None, WriteReport(unchanged=len(files)), None, {}, files,
+                       warnings=warnings, left_out=(int(drafts), int(scheduled)))
 
 
 def record_build(site_root: Path, output_dir: Path, fingerprint: str, loaded: LoadedSite,
@@ -709,7 +769,8 @@ def record_build(site_root: Path, output_dir: Path, fingerprint: str, loaded: Lo
             "fingerprint": fingerprint, "manifest": content_hash(manifest),
             "next_due": due.timestamp() if due else None,
             "entries": len(loaded.site.entries), "pages": len(loaded.routes),
-            "mtimes": mtimes}).encode())
+            "mtimes": mtimes, "left_out": loaded.left_out,
+            "warnings": [w.to_dict() for w in loaded.warnings()]}).encode())
     except (OSError, ValueError, AttributeError):
         pass
 

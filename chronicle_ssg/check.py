@@ -178,10 +178,12 @@ class SourceIndex:
     def sources_of(self, route: Route) -> list[str]:
         """route_sources(), with an entry's comments file right after the entry: a link
         in a comment is reported at the comments file's line."""
-        from chronicle_ssg.discover import COMMENTS_SUFFIX
+        from chronicle_ssg.discover import COMMENTS_SUFFIXES
         sources = route_sources(route)
-        comments = route.subject.removesuffix(".md") + COMMENTS_SUFFIX
-        if route.kind == "entry" and comments in self.comment_files:
+        stem = route.subject.removesuffix(".md")
+        comments = next((stem + suffix for suffix in COMMENTS_SUFFIXES
+                         if stem + suffix in self.comment_files), None)
+        if route.kind == "entry" and comments:
             sources.insert(1, comments)
         return sources
 
@@ -585,6 +587,7 @@ def run_check(site_root: Path, output: Path | None, fmt: str, external: bool) ->
             with tempfile.TemporaryDirectory(prefix="chronicle-check-") as temp:
                 loaded, _ = build(site_root, Path(temp) / "output", BuildOptions())
                 problems, checker = _check_folder(loaded, Path(temp) / "output")
+        problems = unique_problems(problems + warning_problems(loaded))
         if external:
             problems = unique_problems(problems + check_external(
                 checker.external, site_root / CACHE_FILE))
@@ -592,6 +595,16 @@ def run_check(site_root: Path, output: Path | None, fmt: str, external: bool) ->
         problems = problems_from_failure(failure)
     _print(problems, fmt)
     return 1 if errors_of(problems) else 0
+
+
+def warning_problems(loaded: LoadedSite) -> list[Problem]:
+    """The sources' warnings (unknown front-matter keys, ignored files...) as problems:
+    `check` passes only when a build would say nothing. (`build --strict` prints them as
+    warnings itself.)"""
+    return [Problem(str(w.location.path) if w.location else "",
+                    w.location.line if w.location else None, w.code,
+                    f"{w.message} ({w.hint})" if w.hint else w.message)
+            for w in loaded.warnings()]
 
 
 def _check_folder(loaded: LoadedSite, folder: Path) -> tuple[list[Problem], LinkChecker]:

@@ -17,7 +17,8 @@ EPILOG = "Docs: README.md and docs/ in the chronicle repository."
 
 def _site_args(parser: argparse.ArgumentParser, drafts: bool = True) -> None:
     parser.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR",
-                        help="site folder holding chronicle.toml (default: current folder)")
+                        help="site folder holding chronicle.toml, or a folder inside it "
+                             "(default: the current folder)")
     if drafts:
         parser.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
         parser.add_argument("--future", action="store_true", help="include entries dated in the future")
@@ -35,9 +36,10 @@ def make_parser() -> argparse.ArgumentParser:
     _site_args(build)
     build.add_argument("--output", "-o", type=Path, metavar="DIR", help="output folder (default: SOURCE/output)")
     build.add_argument("--base-url", metavar="URL", help="override base_url, e.g. https://example.org/archive/")
-    build.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+    build.add_argument("--quiet", "-q", action="store_true", help="print errors and warnings only")
     build.add_argument("--watch", action="store_true", help="rebuild on every change (no server)")
-    build.add_argument("--strict", action="store_true", help="fail on the problems `chronicle check` reports")
+    build.add_argument("--strict", action="store_true",
+                       help="fail on warnings and on the problems `chronicle check` reports")
     build.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
     build.add_argument("--no-cache", action="store_true", help="ignore and do not update .chronicle-cache/")
     build.add_argument("--stats", action="store_true", help="print per-stage timings and counts")
@@ -69,7 +71,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  description="Write content/entries/YYYY/YYYY-MM-DD-slug.md "
                                              "with its front matter; a draft unless --no-draft.")
     new_entry.add_argument("title")
-    new_entry.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR")
+    new_entry.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR",
+                           help="the site folder, or a folder inside it (default: the current folder)")
     new_entry.add_argument("--date", metavar="WHEN",
                            help='e.g. "2025-03-18 09:00" (default: now in the site timezone)')
     new_entry.add_argument("--tags", metavar="A,B", default="", help="comma-separated tags")
@@ -92,7 +95,8 @@ def make_parser() -> argparse.ArgumentParser:
                             help="the update's Markdown (default: read standard input)")
     new_update.add_argument("--time", metavar="WHEN",
                             help='stamp this time instead of now, e.g. "2025-03-18 16:45"')
-    new_update.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR")
+    new_update.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR",
+                            help="the site folder, or a folder inside it (default: the current folder)")
 
     check = commands.add_parser("check", help="build into a temporary folder and check links",
                                 description="Report broken internal links, missing anchors, "
@@ -162,6 +166,8 @@ def _run(argv: list[str] | None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from chronicle_ssg.errors import BuildFailed, ChronicleError
     try:
+        if getattr(args, "source", None) is not None:
+            args.source = find_site_root(args.source)
         return COMMANDS[args.command](args)
     except BuildFailed as exc:
         print(exc.format(), file=sys.stderr)
@@ -181,6 +187,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def find_site_root(folder: Path) -> Path:
+    """The site a folder belongs to: the nearest folder, this one or above, holding
+    chronicle.toml (as git finds its repository)."""
+    from chronicle_ssg.config import CONFIG_NAME
+    from chronicle_ssg.errors import ChronicleError
+    folder = folder.absolute()
+    if not folder.is_dir():
+        raise ChronicleError(
+            f"source folder {folder} {'is not a folder' if folder.exists() else 'does not exist'}",
+            hint="pass --source DIR, the site folder holding chronicle.toml")
+    for candidate in (folder, *folder.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    raise ChronicleError(f"no {CONFIG_NAME} in {folder} or any folder above it",
+                         hint="run `chronicle new site DIR` for a starter site, or pass "
+                              "--source with the site folder")
 
 
 def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -233,7 +257,11 @@ def _build_once(args: argparse.Namespace, source: Path, output: Path, started: f
     finally:
         if stats.progress:
             stats.progress.finish()
-    warnings = result.loaded.warnings() if result.loaded is not None else []
+    from chronicle_ssg.errors import counted
+    # the last build's again when nothing changed since; base_url's is build's own (not
+    # serve's or check's: only a published site needs its real address)
+    warnings = sorted([*result.warnings, *_base_url_warnings(result, source, options)],
+                      key=lambda warning: warning.sort_key())
     for warning in warnings:  # printed even with --quiet: each is a problem in the sources
         print(warning.format(), file=sys.stderr)
     if args.strict:
@@ -242,23 +270,43 @@ def _build_once(args: argparse.Namespace, source: Path, output: Path, started: f
         if problems:
             print(format_problems(problems), file=sys.stderr)
         if warnings:
-            print(f"--strict: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} "
-                  "count as errors", file=sys.stderr)
+            print(f"--strict: {counted(len(warnings), 'warning')} count as errors",
+                  file=sys.stderr)
         if problems or warnings:
             return 1
-    report = result.report
     if not args.quiet:
-        elapsed = time.perf_counter() - started
-        if result.loaded is None:
-            print(f"nothing changed since the last build: 0 written, 0 removed, "
-                  f"{report.unchanged} unchanged in {elapsed:.2f} s -> {output}")
-        else:
-            print(f"built {len(result.loaded.site.entries)} entries, {len(result.loaded.routes)} "
-                  f"pages: {report.written} written, {len(report.removed)} removed, "
-                  f"{report.unchanged} unchanged in {elapsed:.2f} s -> {output}")
+        print(summary_line(result, output, time.perf_counter() - started))
     if args.stats:
         print(format_stats(stats, result))
     return 0
+
+
+def _base_url_warnings(result, source: Path, options) -> list:  # type: ignore[no-untyped-def]
+    from chronicle_ssg.build import load_site_config
+    from chronicle_ssg.config import base_url_warnings
+    config = result.loaded.config if result.loaded is not None else load_site_config(source, options)
+    return base_url_warnings(config, options.base_url is not None)
+
+
+def summary_line(result, output: Path, seconds: float) -> str:  # type: ignore[no-untyped-def]
+    """`23 entries built; 1 draft and 1 scheduled left out (--drafts, --future); 187
+    pages: 3 written, 0 removed, 184 unchanged in 0.52 s -> output`."""
+    from chronicle_ssg.errors import counted
+    report = result.report
+    if result.loaded is None:
+        parts = ["nothing changed since the last build"]
+    else:
+        parts = [f"{counted(len(result.loaded.site.entries), 'entry')} built"]
+    drafts, scheduled = result.left_out
+    if drafts or scheduled:
+        left = [counted(drafts, "draft")] * bool(drafts) + [f"{scheduled} scheduled"] * bool(scheduled)
+        flags = ["--drafts"] * bool(drafts) + ["--future"] * bool(scheduled)
+        parts.append(f"{' and '.join(left)} left out ({', '.join(flags)})")
+    files = (f"{report.written} written, {len(report.removed)} removed, {report.unchanged} "
+             f"unchanged in {seconds:.2f} s -> {output}")
+    if result.loaded is not None:
+        files = f"{counted(len(result.loaded.routes), 'page')}: {files}"
+    return "; ".join(parts + [files])
 
 
 def format_stats(stats, result) -> str:  # type: ignore[no-untyped-def]
@@ -288,8 +336,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{entry.status}, will publish" if included else f"{entry.status}, left out")
         left_out += not included
         print(f"{entry.date:%Y-%m-%d %H:%M}  {label:<24}  {base}{entry.path}  {entry.id}")
-    print(f"{len(loaded.site.entries) - left_out} of {len(loaded.site.entries)} entries would be "
-          "published; --drafts and --future publish the others", file=sys.stderr)
+    from chronicle_ssg.errors import counted
+    print(f"{len(loaded.site.entries) - left_out} of {counted(len(loaded.site.entries), 'entry')} "
+          "would be published; --drafts and --future publish the others", file=sys.stderr)
     return 0
 
 
@@ -328,8 +377,9 @@ def _new_update(args: argparse.Namespace, scaffold) -> int:  # type: ignore[no-u
                                       'echo "Text" | chronicle new update ENTRY')
         text = sys.stdin.read()
     added = scaffold.add_update(args.source.absolute(), args.entry, text, args.time)
+    from chronicle_ssg.errors import counted
     print(f"added an update at {added.stamp} {added.zone} to {added.rel}:{added.line} "
-          f"({added.count} update{'s' if added.count != 1 else ''})")
+          f"({counted(added.count, 'update')})")
     if added.coverage_closed:
         print("note: the entry says live: false, so its coverage stays ended; remove that "
               "line to go live again", file=sys.stderr)

@@ -59,6 +59,8 @@ class SiteConfig:
     image_quality: int = 80  #: [images] quality: JPEG and WebP quality of the variants, 1-100
     #: [images] sizes: the <img sizes> of body images (how wide the theme shows them)
     image_sizes: str = "(min-width: 45rem) 43rem, 100vw"
+    #: front-matter keys of the site's own (for its templates): no "unknown key" warning
+    extra_keys: tuple[str, ...] = ()
     theme_settings: dict[str, Any] = field(default_factory=dict)  #: passed to templates as-is
     #: computed: the file this came from (None for defaults)
     source: Path | None = None
@@ -92,7 +94,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "feed_entries": int, "update_order": str, "recently_updated": int, "live_window_hours": int,
     "related_entries": int, "words_per_minute": int, "build_timestamp": bool, "search": bool,
     "feeds": list, "toc": bool, "toc_min_headings": int, "menu": list, "theme_settings": dict,
-    "image": str, "images": dict,
+    "image": str, "images": dict, "extra_keys": list,
 }
 #: keys of the [images] table and the SiteConfig field each sets
 IMAGE_KEYS = {"widths": "image_widths", "quality": "image_quality", "sizes": "image_sizes"}
@@ -149,6 +151,8 @@ def load_config(site_root: Path, overrides: dict[str, Any] | None = None) -> Sit
         values["menu"] = tuple((str(m["name"]), str(m["url"])) for m in values["menu"])
     if "feeds" in values:
         values["feeds"] = tuple(values["feeds"])
+    if "extra_keys" in values:
+        values["extra_keys"] = tuple(values["extra_keys"])
     if "base_url" in values and not values["base_url"].endswith("/"):
         values["base_url"] += "/"
     return SiteConfig(**values, source=path, warnings=tuple(warnings))
@@ -249,6 +253,11 @@ def _check_values(values: dict[str, Any], text: str, rel: PurePosixPath) -> list
             "or more")
     if values.get("update_order", "newest") not in ("newest", "oldest"):
         bad("update_order", "'update_order' must be 'newest' or 'oldest'")
+    for item in values.get("extra_keys", []):
+        if not isinstance(item, str) or not item.strip():
+            bad("extra_keys", f"'extra_keys' must list front-matter key names, got {item!r}",
+                'for example extra_keys = ["mood", "location"]')
+            break
     if "image" in values and image_problem(values["image"]):
         bad("image", f"image {values['image']!r} {image_problem(values['image'])}",
             "use a site path such as /images/card.png (a file in static/) or an https:// URL")
@@ -307,3 +316,33 @@ def _check_images(table: dict[str, Any], text: str, rel: PurePosixPath) -> list[
             bad(key, "[images] sizes must be a non-empty <img sizes> value",
                 'for example sizes = "(min-width: 45rem) 43rem, 100vw"')
     return errors
+
+
+#: hosts reserved for examples (RFC 2606, RFC 6761): a site published there is unfinished
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net", "example")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def base_url_warnings(config: SiteConfig, overridden: bool = False) -> list[ChronicleWarning]:
+    """A `base_url` that cannot be where the site is published: an example domain (the
+    starter site's) or this machine. Fine for trying chronicle; feeds, the sitemap and
+    canonical links would point there."""
+    host = (urlsplit(config.base_url).hostname or "").rstrip(".")
+    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+        what = "this machine"
+    elif any(host == domain or host.endswith("." + domain) for domain in EXAMPLE_DOMAINS):
+        what = "an example domain"
+    else:
+        return []
+    if overridden:
+        where, problem = None, f"--base-url {config.base_url} is {what}"
+    else:
+        text = config.source.read_text("utf-8", errors="replace") if config.source else ""
+        line = key_line(text, "base_url")
+        where = SourceLocation(PurePosixPath(CONFIG_NAME), line)
+        problem = (f"base_url {config.base_url} is {what}" if line else
+                   f"base_url is not set, so it is {config.base_url}")
+    return [ChronicleWarning(
+        f"{problem}: feeds, the sitemap and canonical links will point there", where,
+        "fine for trying chronicle; set base_url in chronicle.toml to the site's real "
+        "address (or pass --base-url) before publishing", "example-base-url")]

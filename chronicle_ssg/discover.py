@@ -9,9 +9,14 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
-from chronicle_ssg.errors import ChronicleError, SourceLocation, UnsafePathError, raise_collected
+from chronicle_ssg.errors import (ChronicleError, ChronicleWarning, SourceLocation,
+                                  UnsafePathError, raise_collected)
 
-COMMENTS_SUFFIX = ".comments.yaml"
+COMMENTS_SUFFIX = ".comments.yaml"  #: the documented name; `.comments.yml` is read too
+COMMENTS_SUFFIXES = (COMMENTS_SUFFIX, ".comments.yml")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+#: other spellings of Markdown and plain text: a file named so was probably meant as an entry
+TEXT_SUFFIXES = (".mdx", ".mkd", ".mkdn", ".mdown", ".markdn", ".mdwn", ".txt", ".text")
 #: a folder holding one of these is an entry bundle: the entry and the files it publishes
 BUNDLE_INDEXES = ("index.md", "index.markdown")
 #: folders that organise content and are never a bundle, even with an index.md inside
@@ -46,6 +51,28 @@ class SourceSet:
     theme_dir: Path
     #: files of entry bundles, in walk order; `name` is the path inside the bundle folder
     bundle: tuple[SourceFile, ...] = ()
+    #: files under content/ that chronicle does not read: each looks like a mistake
+    warnings: tuple[ChronicleWarning, ...] = ()
+
+
+def comments_suffix(name: str) -> str | None:
+    """The comments suffix a file name ends with (any case), or None."""
+    lowered = name.lower()
+    return next((suffix for suffix in COMMENTS_SUFFIXES if lowered.endswith(suffix)), None)
+
+
+def source_kind(name: str) -> SourceKind | None:
+    """What a file under content/ outside a bundle is, by its name; None: not read."""
+    lowered = name.lower()
+    if lowered.endswith(MARKDOWN_SUFFIXES):
+        return SourceKind.CONTENT
+    return SourceKind.COMMENTS if lowered.endswith(COMMENTS_SUFFIXES) else None
+
+
+def comments_owner(rel: str) -> str:
+    """The id of the entry a comments file belongs to: same folder and name, `.md`."""
+    suffix = comments_suffix(rel)
+    return (rel[: -len(suffix)] if suffix else rel) + ".md"
 
 
 def is_ignored_name(name: str) -> bool:
@@ -137,7 +164,7 @@ def discover_sources(site_root: Path, theme_name: str) -> SourceSet:
         raise_collected([ChronicleError(
             f"theme {theme_name!r} not found", SourceLocation(PurePosixPath("chronicle.toml")),
             hint=f"put it in themes/{theme_name}/templates/ or use theme = \"default\"")])
-    content, comments, bundle = [], [], []
+    content, comments, bundle, ignored = [], [], [], []
     found = walk_files(site_root / "content", site_root, errors)
     rels = [PurePosixPath(path.relative_to(site_root).as_posix()) for path in found]
     bundles = {rel.parent.parts for rel in rels if bundle_of(rel) is not None}
@@ -149,14 +176,17 @@ def discover_sources(site_root: Path, theme_name: str) -> SourceSet:
         elif kind is not None:
             (comments if kind is SourceKind.COMMENTS else content).append(
                 source_file(path, site_root, kind))
+        else:
+            ignored.append(rel)
     templates = _layered(site_root, [site_root / "templates", theme_dir / "templates"],
                          SourceKind.TEMPLATE, errors)
     static = _layered(site_root, [site_root / "static", theme_dir / "static"],
                       SourceKind.STATIC, errors)
     check_case_collisions(static, errors)
     raise_collected(errors)
+    warnings = ignored_file_warnings(ignored, [source.rel for source in content]) if ignored else ()
     return SourceSet(tuple(content), tuple(comments), templates, static, theme_dir,
-                     tuple(bundle))
+                     tuple(bundle), warnings)
 
 
 def bundle_of(rel: PurePosixPath) -> PurePosixPath | None:
@@ -185,13 +215,80 @@ def content_kind(rel: PurePosixPath, bundles: set[tuple[str, ...]]) -> SourceKin
     """
     folder = _outermost_bundle(rel, bundles)
     if folder is not None and not (rel.parent == folder and (
-            rel.name in BUNDLE_INDEXES or rel.name == "index" + COMMENTS_SUFFIX)):
+            rel.name in BUNDLE_INDEXES or comments_suffix(rel.name) and
+            rel.name[: -len(comments_suffix(rel.name) or "")] == "index")):
         return SourceKind.BUNDLE
-    if rel.name.endswith(COMMENTS_SUFFIX):
-        return SourceKind.COMMENTS
-    if rel.suffix.lower() in (".md", ".markdown"):
-        return SourceKind.CONTENT
-    return None
+    return source_kind(rel.name)
+
+
+def ignored_file_warnings(ignored: list[PurePosixPath], markdown: list[PurePosixPath],
+                          ) -> tuple[ChronicleWarning, ...]:
+    """Say what becomes of each file under content/ that chronicle does not read.
+
+    Hidden files and editor temporaries never get here (is_ignored_name). A name that
+    looks like a comments file gets the name it should have; other text files were
+    probably meant as entries; anything else belongs in a bundle or in static/.
+    """
+    warnings = []
+    for rel in ignored:
+        name, lowered = rel.name, rel.name.lower()
+        where = SourceLocation(rel)
+        if "comment" in lowered and lowered.endswith((".yaml", ".yml", ".json")):
+            stems = [m.name.rsplit(".", 1)[0] for m in markdown if m.parent == rel.parent]
+            expected = _expected_comments_name(name, stems)
+            warnings.append(ChronicleWarning(
+                f"{name} looks like a comments file, but chronicle reads comments only from "
+                f"files named NAME{COMMENTS_SUFFIX} beside NAME.md: these are not published",
+                where, f"rename it to {expected}" if expected else
+                f"name it after its entry: NAME{COMMENTS_SUFFIX} beside NAME.md, in the same "
+                "folder", "comments-file-name"))
+        elif lowered.endswith(TEXT_SUFFIXES):
+            warnings.append(ChronicleWarning(
+                f"{name} is not published: chronicle reads entries and pages only from "
+                ".md and .markdown files", where,
+                f"rename it to {name.rsplit('.', 1)[0]}.md to publish it, or keep notes "
+                "outside content/", "ignored-file"))
+        else:
+            warnings.append(ChronicleWarning(
+                f"{name} is not published: only the files of an entry bundle (a folder with "
+                "index.md) are copied from content/", where,
+                "make its entry a bundle (FOLDER/index.md with its files beside it), or put "
+                f"the file in static/ and link it as /{name}", "ignored-file"))
+    return tuple(warnings)
+
+
+def _expected_comments_name(name: str, entry_stems: list[str]) -> str | None:
+    """The comments file name of the entry `name` seems to belong to: the entry whose
+    name it starts with, or the folder's only entry."""
+    owners = [stem for stem in entry_stems if name.startswith(stem)] or (
+        entry_stems if len(entry_stems) == 1 else [])
+    return max(owners, key=len) + COMMENTS_SUFFIX if owners else None
+
+
+def check_case_collisions(files: tuple[SourceFile, ...], errors: list[ChronicleError]) -> None:
+    """Static names that differ only by case overwrite each other on case-insensitive hosts."""
+    by_key: dict[str, list[SourceFile]] = {}
+    for item in files:
+        by_key.setdefault(item.name.casefold(), []).append(item)
+    for clashing in by_key.values():
+        if len(clashing) > 1:
+            names = ", ".join(str(f.rel) for f in clashing)
+            errors.append(UnsafePathError(
+                f"file names differ only by case and collide on case-insensitive hosts: {names}",
+                SourceLocation(clashing[0].rel), hint="rename one of them"))
+
+
+def _layered(site_root: Path, folders: list[Path], kind: SourceKind,
+             errors: list[ChronicleError]) -> tuple[SourceFile, ...]:
+    """Files from several folders by name; an earlier folder overrides a later one."""
+    chosen: dict[str, SourceFile] = {}
+    for folder in folders:
+        base = site_root if folder.resolve().is_relative_to(site_root.resolve()) else folder.parent
+        for path in walk_files(folder, site_root if base == site_root else folder, errors):
+            name = path.relative_to(folder).as_posix()
+            if name not in chosen:
+                chosen[name] = source_file(path, base, kind, name)
+    return tuple(chosen[name] for name in sorted(chosen))
 
 
 def check_case_collisions(files: tuple[SourceFile, ...], errors: list[ChronicleError]) -> None:
@@ -244,8 +341,7 @@ def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> 
             continue  # a walk skips ignored names and everything under ignored folders
         if rel.name in BUNDLE_INDEXES or _in_bundle_on_disk(site_root, rel):
             return None  # bundle files, and folders becoming or ceasing to be bundles
-        kind = (SourceKind.COMMENTS if rel.name.endswith(COMMENTS_SUFFIX) else
-                SourceKind.CONTENT if rel.suffix.lower() in (".md", ".markdown") else None)
+        kind = source_kind(rel.name)
         try:
             info = os.lstat(path)
         except FileNotFoundError:

@@ -85,10 +85,24 @@ class ChronicleWarning:
     message: str
     location: SourceLocation | None = None
     hint: str | None = None
+    #: what kind of problem, as `chronicle check` names it (`unknown-key`, `ignored-file`...)
+    code: str = "warning"
 
     def format(self) -> str:
         """Render as `path:line: warning: message` plus hint."""
         return _format("warning", self.message, self.location, self.hint)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready form (the last build's record); from_dict() reads it back."""
+        loc = self.location
+        return {"message": self.message, "file": str(loc.path) if loc else None,
+                "line": loc.line if loc else None, "hint": self.hint, "code": self.code}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ChronicleWarning":  # type: ignore[type-arg]
+        """Raises KeyError, TypeError or ValueError when `data` is not a to_dict() result."""
+        where = SourceLocation(PurePosixPath(data["file"]), data["line"]) if data["file"] else None
+        return cls(str(data["message"]), where, data["hint"], str(data["code"]))
 
     def sort_key(self) -> tuple[str, int, str]:
         loc = self.location
@@ -135,9 +149,17 @@ class BuildFailed(Exception):
         super().__init__(self.format())
 
     def format(self) -> str:
-        count = len(self.errors)
         body = "\n".join(e.format() for e in self.errors)
-        return f"{body}\nbuild failed: {count} error{'s' if count != 1 else ''}"
+        return f"{body}\nbuild failed: {counted(len(self.errors), 'error')}"
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 entry`, `2 entries`, `0 pages`: a count with its noun in the right number."""
+    if count == 1:
+        return f"{count} {noun}"
+    if plural is None:
+        plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{count} {plural}"
 
 
 def raise_collected(errors: list[ChronicleError]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -13,7 +14,8 @@ from chronicle_ssg.comments import Comment, count_comments
 from chronicle_ssg.config import SiteConfig, image_problem
 from chronicle_ssg.dates import DATE_HINT, load_timezone, parse_datetime
 from chronicle_ssg.discover import bundle_of
-from chronicle_ssg.errors import ChronicleError, FrontMatterError, SourceLocation, UnsafePathError
+from chronicle_ssg.errors import (ChronicleError, ChronicleWarning, FrontMatterError, SourceLocation,
+                                  UnsafePathError)
 from chronicle_ssg.markdown import (Heading, Ref, RenderedBody, TocItem, plain_text, render_title,
                                     table_of_contents)
 from chronicle_ssg.parse import Document
@@ -33,6 +35,8 @@ PAGES_FOLDER = "content/pages/"
 ENTRIES_FOLDER = ("content", "entries")
 #: "A, B, and C", "A and B", "A & B" in author text: the words that join names
 _AUTHOR_JOINS = re.compile(r"\s+(?:and|&)\s+|^(?:and|&)\s+", re.IGNORECASE)
+#: a date further ahead than this is more likely a typo (2062 for 2026) than a schedule
+FAR_FUTURE = dt.timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -414,8 +418,10 @@ def is_page(doc: Document) -> bool:
 
 
 def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
-                comments: tuple[Comment, ...], errors: list[ChronicleError]) -> Entry | None:
-    """Validate an entry's front matter and combine it with its rendered body."""
+                comments: tuple[Comment, ...], errors: list[ChronicleError],
+                warnings: list[ChronicleWarning] | None = None) -> Entry | None:
+    """Validate an entry's front matter and combine it with its rendered body; what
+    looks like a mistake but can be built goes to `warnings`."""
     doc, body = prepared.document, prepared.body
     fields = _Fields(doc, errors)
     before = len(errors)
@@ -453,6 +459,8 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
     toc = _toc(fields, body, config)
     if len(errors) > before or date is None:
         return None
+    if warnings is not None:
+        warnings += front_matter_warnings(fields, config, now, {"date": date, "updated": updated})
     path = normalise_url_path(config.permalink.format(
         year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}", slug=slug,
         lang=lang.lower(), section=section_of(doc.rel)))
@@ -476,7 +484,9 @@ def build_entry(prepared: Prepared, config: SiteConfig, now: dt.datetime,
         title_html=title_html, lang=lang, toc=toc)
 
 
-def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleError]) -> Page | None:
+def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleError],
+               warnings: list[ChronicleWarning] | None = None,
+               now: dt.datetime | None = None) -> Page | None:
     """A standalone page: title required, date optional, URL /slug/."""
     doc, body = prepared.document, prepared.body
     fields = _Fields(doc, errors)
@@ -495,12 +505,46 @@ def build_page(prepared: Prepared, config: SiteConfig, errors: list[ChronicleErr
     toc = _toc(fields, body, config)
     if len(errors) > before:
         return None
+    if warnings is not None:
+        warnings += front_matter_warnings(fields, config, now, {"date": date, "updated": updated})
     return Page(id=str(doc.rel), location=SourceLocation(doc.rel, 1), title=title, slug=slug,
                 path=normalise_url_path(slug), body_html=body.html,
                 description=description or plain_text(body.summary_html)[:300],
                 date=date, updated=updated, aliases=aliases, draft=draft,
                 extra={k: v for k, v in doc.meta.items() if k not in KNOWN_KEYS}, ids=body.ids,
                 refs=body.refs, title_html=title_html, lang=lang, image=image, toc=toc)
+
+
+def front_matter_warnings(fields: _Fields, config: SiteConfig, now: dt.datetime | None,
+                          dates: Mapping[str, dt.datetime | None]) -> list[ChronicleWarning]:
+    """Keys chronicle does not know (unless the site declares them in `extra_keys`) and
+    dates so far ahead that they are more likely typos than schedules."""
+    warnings = []
+    declared = config.extra_keys
+    for key in fields.doc.meta:
+        if key in KNOWN_KEYS or key in declared:
+            continue
+        close = difflib.get_close_matches(key.lower(), sorted(KNOWN_KEYS), n=1, cutoff=0.7)
+        guess = f": did you mean `{close[0]}`?" if close else ""
+        warnings.append(ChronicleWarning(
+            f"unknown front-matter key {key!r}{guess}", fields.where(key),
+            "chronicle itself does not use it (templates still get it in `extra`); if "
+            "your theme uses it, list it in extra_keys in chronicle.toml", "unknown-key"))
+    if now is None:
+        return warnings
+    for key, value in dates.items():
+        written = key in fields.doc.meta
+        if value is None or value <= now + FAR_FUTURE or not (written or key == "date"):
+            continue  # only dates written in the front matter, or in the file name
+        scheduling = key == "date" and not is_page(fields.doc)
+        warnings.append(ChronicleWarning(
+            f"{key if written else 'the date in the file name'} {value:%Y-%m-%d} is more than "
+            f"a year ahead of now ({now:%Y-%m-%d})",
+            fields.where(key) if written else SourceLocation(fields.doc.rel),
+            "check the year; " + ("an entry dated in the future is scheduled: left out until "
+                                  "then" if scheduling else "the date is shown as written"),
+            "far-future-date"))
+    return warnings
 
 
 def _escape(text: str) -> str:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported lazily: `chronicle --help` must not load Markdown 
 
 CONFIG = '''title = "My Chronicle"
 description = "Dated commentary on the news of the day."
-base_url = "https://example.org/"
+base_url = "https://example.org/"  # an example domain: set the site's address before publishing
 language = "en"
 author = "Your Name"
 timezone = "UTC"

@@ -26,11 +26,11 @@ from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from chronicle_ssg.build import BuildOptions
-from chronicle_ssg.errors import BuildFailed, ChronicleError
+from chronicle_ssg.errors import BuildFailed, ChronicleError, ChronicleWarning, counted
 from chronicle_ssg.render import BUILTIN_DIR
 
 if TYPE_CHECKING:  # imported lazily at run time: serve pulls in watchdog only when used
@@ -511,7 +511,7 @@ def rebuild_loop(session: "SiteSession", watcher: "Watcher", broadcaster: Broadc
         if delta is None:
             continue
         watcher.watch(session.loaded.sources.theme_dir)  # chronicle.toml may name another theme
-        log(f"rebuilt in {delta.seconds * 1000:.0f} ms: {delta.rendered} pages rendered, "
+        log(f"rebuilt in {delta.seconds * 1000:.0f} ms: {counted(delta.rendered, 'page')} rendered, "
             f"{len(delta.writes)} written, {len(delta.deletes)} removed"
             + ("; other pages follow" if delta.unfinished else ""))
         if broadcaster and (not delta.empty or not delta.unfinished):
@@ -606,6 +606,12 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _log_warnings(warnings: Iterable[ChronicleWarning]) -> None:
+    """The first build's warnings (rebuilds do not repeat them)."""
+    for warning in warnings:
+        _log(warning.format())
+
+
 def serve(site_root: Path, output_dir: Path, options: BuildOptions, stop_request: StopRequest,
           host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> int:
     """Build, serve and rebuild until Ctrl-C."""
@@ -629,7 +635,8 @@ def serve(site_root: Path, output_dir: Path, options: BuildOptions, stop_request
     url = f"http://{f'[{host}]' if ':' in host else host}:{server.server_address[1]}{base_path}/"
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
     # said only now: an edit made after this line is seen, because the watcher runs
-    _log(f"built {len(result.loaded.site.entries)} entries; serving {url} (Ctrl-C to stop)")
+    _log_warnings(result.warnings)
+    _log(f"built {counted(len(result.loaded.site.entries), 'entry')}; serving {url} (Ctrl-C to stop)")
     stop = threading.Event()
     loop = threading.Thread(target=rebuild_loop, daemon=True,
                             args=(session, watcher, broadcaster, _log, stop, viewed))
@@ -687,7 +694,9 @@ def watch_and_rebuild(site_root: Path, output_dir: Path, options: BuildOptions,
     if result is None:
         return 0
     watcher = Watcher(site_root, output_dir, watched_folders(site_root, result.loaded.sources.theme_dir))
-    _log(f"built {len(result.loaded.site.entries)} entries into {output_dir}; watching (Ctrl-C to stop)")
+    _log_warnings(result.warnings)
+    _log(f"built {counted(len(result.loaded.site.entries), 'entry')} into {output_dir}; "
+         "watching (Ctrl-C to stop)")
     stop = threading.Event()
     return _run_until_interrupted(lambda: rebuild_loop(session, watcher, None, _log, stop), stop_request,
                                   lambda: (stop.set(), watcher.stop(), session.flush_manifest()))
