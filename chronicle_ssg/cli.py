@@ -270,8 +270,8 @@ def _build_once(args: argparse.Namespace, source: Path, output: Path, started: f
         if problems:
             print(format_problems(problems), file=sys.stderr)
         if warnings:
-            print(f"--strict: {counted(len(warnings), 'warning')} count as errors",
-                  file=sys.stderr)
+            verb = "counts as an error" if len(warnings) == 1 else "count as errors"
+            print(f"--strict: {counted(len(warnings), 'warning')} {verb}", file=sys.stderr)
         if problems or warnings:
             return 1
     if not args.quiet:

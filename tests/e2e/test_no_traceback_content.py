@@ -116,7 +116,7 @@ def test_strict_build_fails_on_warnings(tmp_path: Path, site_env: dict[str, str]
     root = make_site(tmp_path, {ENTRY: entry("The call", body="Body \x01.")})
     # a published base_url: the test sites' example.org is a warning of its own
     code, output = cli(root, site_env, "--strict", "--base-url", "https://ledger.news/")
-    assert code == 1 and f"{ENTRY}:6: warning:" in output and "--strict: 1 warning" in output
+    assert code == 1 and f"{ENTRY}:6: warning:" in output and "--strict: 1 warning counts as an error" in output
 
 
 # --- comments ------------------------------------------------------------------------
