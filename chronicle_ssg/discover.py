@@ -291,32 +291,6 @@ def _layered(site_root: Path, folders: list[Path], kind: SourceKind,
     return tuple(chosen[name] for name in sorted(chosen))
 
 
-def check_case_collisions(files: tuple[SourceFile, ...], errors: list[ChronicleError]) -> None:
-    """Static names that differ only by case overwrite each other on case-insensitive hosts."""
-    by_key: dict[str, list[SourceFile]] = {}
-    for item in files:
-        by_key.setdefault(item.name.casefold(), []).append(item)
-    for clashing in by_key.values():
-        if len(clashing) > 1:
-            names = ", ".join(str(f.rel) for f in clashing)
-            errors.append(UnsafePathError(
-                f"file names differ only by case and collide on case-insensitive hosts: {names}",
-                SourceLocation(clashing[0].rel), hint="rename one of them"))
-
-
-def _layered(site_root: Path, folders: list[Path], kind: SourceKind,
-             errors: list[ChronicleError]) -> tuple[SourceFile, ...]:
-    """Files from several folders by name; an earlier folder overrides a later one."""
-    chosen: dict[str, SourceFile] = {}
-    for folder in folders:
-        base = site_root if folder.resolve().is_relative_to(site_root.resolve()) else folder.parent
-        for path in walk_files(folder, site_root if base == site_root else folder, errors):
-            name = path.relative_to(folder).as_posix()
-            if name not in chosen:
-                chosen[name] = source_file(path, base, kind, name)
-    return tuple(chosen[name] for name in sorted(chosen))
-
-
 def updated_sources(previous: SourceSet, site_root: Path, changed: set[str]) -> SourceSet | None:
     """The source set after the watcher reported `changed` paths, without a new walk.
 

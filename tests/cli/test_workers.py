@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from conftest import entry, make_site
+from tests.serve.serving import processes_where, session_processes
 
 ENTRIES = 600
 WAIT = 60.0
@@ -22,29 +23,7 @@ WAIT = 60.0
 
 def children_of(pid: int) -> list[int]:
     """Pids whose parent is pid (the pool workers of a build)."""
-    found = []
-    for item in Path("/proc").iterdir():
-        if item.name.isdigit():
-            try:
-                fields = (item / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(item.name))
-    return found
-
-
-def alive_in_session(session_id: int) -> list[int]:
-    found = []
-    for item in Path("/proc").iterdir():
-        if item.name.isdigit():
-            try:
-                fields = (item / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == session_id and fields[0] != "Z":
-                found.append(int(item.name))
-    return found
+    return processes_where(1, pid)
 
 
 def test_workers_exit_quietly_when_the_build_is_killed(tmp_path: Path,
@@ -71,8 +50,8 @@ def test_workers_exit_quietly_when_the_build_is_killed(tmp_path: Path,
         os.kill(build.pid, signal.SIGKILL)
         build.wait(timeout=WAIT)
         deadline = time.monotonic() + WAIT
-        while alive_in_session(build.pid) and time.monotonic() < deadline:
+        while session_processes(build.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert alive_in_session(build.pid) == []  # no worker left running
+        assert session_processes(build.pid) == []  # no worker left running
     text = stderr.read_text()
     assert "Traceback" not in text and "Error" not in text, text

@@ -94,8 +94,8 @@ def running_chronicle(site: Path, env: dict[str, str], *args: str,
         reader.join(timeout=WAIT)
 
 
-def session_processes(session_id: int) -> list[int]:
-    """Pids still alive in a process session (children a server might have left)."""
+def processes_where(field: int, value: int) -> list[int]:
+    """Live pids whose /proc stat field (after the name: 1 parent, 3 session) is value."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -104,9 +104,14 @@ def session_processes(session_id: int) -> list[int]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == session_id and fields[0] != "Z":  # fields[3]: session id
+        if int(fields[field]) == value and fields[0] != "Z":
             pids.append(int(entry.name))
     return pids
+
+
+def session_processes(session_id: int) -> list[int]:
+    """Pids still alive in a process session (children a server might have left)."""
+    return processes_where(3, session_id)
 
 
 def fetch(server: Running, path: str, method: str = "GET", host: str | None = None,
